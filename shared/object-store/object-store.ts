@@ -1,0 +1,34 @@
+/**
+ * @module The object store port: S3 (or any S3-compatible server) in
+ * production, a directory in one-machine mode. Keys are '/'-separated paths
+ * relative to the store's root (bucket + prefix, or directory).
+ */
+import type { Readable } from 'node:stream';
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface PutOptions {
+  contentType?: string;
+  /** Only create: fail with a PreconditionFailed StoreError if the key exists (locks). */
+  ifNoneMatch?: boolean;
+}
+
+export interface ObjectStore {
+  /** Streams and large bodies go up in parts (multipart on S3); the object appears whole or not at all. */
+  put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<void>;
+  /** The whole object, or null when there is none. */
+  get(key: string): Promise<Uint8Array | null>;
+  /** Every object under the prefix, in key order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  delete(keys: string[]): Promise<void>;
+  deletePrefix(prefix: string): Promise<number>;
+  /**
+   * The location a query engine reads the key (or prefix) from: `s3a://bucket/…`
+   * for Hive, a filesystem path for a directory store.
+   */
+  location(key: string): string;
+}

@@ -1,0 +1,30 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers: `unit` needs no server; `integration` runs against the real
+// Kafka, S3 server and HiveServer2 that test/infra starts (and stops, if it
+// started them) in its global setup.
+export default defineConfig({
+  test: {
+    reporters: ['default'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{edge,loader,insights,shared,test}/**/*.test.ts'],
+          exclude: ['**/*.integration.test.ts', '**/node_modules/**', 'edge/worker/**'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['{edge,loader,insights,shared,test}/**/*.integration.test.ts'],
+          globalSetup: ['test/infra/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          // The real servers share two cores: files run one at a time.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
