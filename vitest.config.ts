@@ -5,8 +5,10 @@ import { defineConfig } from 'vitest/config';
 // started them) in its global setup.
 export default defineConfig({
   test: {
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
     projects: [
+      // The Cloudflare Worker's tests, in real workerd (edge/worker/README.md).
+      'edge/worker/vitest.config.ts',
       {
         test: {
           name: 'unit',

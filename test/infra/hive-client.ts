@@ -1,0 +1,142 @@
+/**
+ * @module A small hive-driver query function for tests and for the stack's readiness probe
+ * (the product's catalog adapter is shared/catalog/hive-catalog.ts; this stays test-only).
+ *
+ * hive-driver quirks handled here: connect and openSession hang forever when the
+ * authentication does not match the server, so both run under a deadline; its own
+ * waitUntilReady busy-polls, so we poll the status with a sleep; a failed statement's cause
+ * is in the status's errorMessage, not in the thrown "Server-side error".
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import hive from 'hive-driver';
+import { withTimeout } from './with-timeout.ts';
+
+export interface HiveConnection {
+  host: string;
+  port: number;
+  /** Must match hive.server2.authentication: NOSASL, or NONE (plain SASL). */
+  auth: 'NOSASL' | 'NONE';
+  username?: string;
+  password?: string;
+}
+
+export type HiveRow = Record<string, unknown>;
+
+export interface HiveQueryOptions {
+  /** Deadline for the statement (default 120 s). */
+  timeoutMs?: number;
+}
+
+export interface HiveSession {
+  /** Runs one statement; resolves with its rows ([] for DDL). */
+  query(sql: string, options?: HiveQueryOptions): Promise<HiveRow[]>;
+  close(): Promise<void>;
+}
+
+// TCLIService_types is untyped in hive-driver; these are the enum values we use from it.
+type OperationStateName =
+  | 'FINISHED_STATE'
+  | 'ERROR_STATE'
+  | 'CANCELED_STATE'
+  | 'CLOSED_STATE'
+  | 'TIMEDOUT_STATE'
+  | 'UKNOWN_STATE';
+const types = hive.thrift.TCLIService_types as {
+  TOperationState: Record<OperationStateName, number>;
+  TProtocolVersion: { HIVE_CLI_SERVICE_PROTOCOL_V10: number };
+};
+const { TOperationState } = types;
+const FAILED_STATES = new Map([
+  [TOperationState.ERROR_STATE, 'failed'],
+  [TOperationState.CANCELED_STATE, 'was canceled'],
+  [TOperationState.CLOSED_STATE, 'was closed'],
+  [TOperationState.TIMEDOUT_STATE, 'timed out'],
+  [TOperationState.UKNOWN_STATE, 'is in an unknown state'],
+]);
+
+/** Opens a session (connect and openSession under `connectTimeoutMs`). */
+export async function openHiveSession(
+  connection: HiveConnection,
+  connectTimeoutMs = 15_000,
+): Promise<HiveSession> {
+  const client = new hive.HiveClient(hive.thrift.TCLIService, hive.thrift.TCLIService_types);
+  // A dropped connection is reported by the next call; an unhandled 'error' event would crash us.
+  client.on('error', () => {});
+  const closeClient = () => {
+    try {
+      client.close();
+    } catch {
+      // Nothing to close yet.
+    }
+  };
+  const auth =
+    connection.auth === 'NOSASL'
+      ? new hive.auth.NoSaslAuthentication()
+      : new hive.auth.PlainTcpAuthentication({
+          username: connection.username ?? 'anonymous',
+          password: connection.password ?? 'anonymous',
+        });
+  const where = `${connection.host}:${connection.port}`;
+  const session = await withTimeout(
+    (async () => {
+      await client.connect(
+        { host: connection.host, port: connection.port },
+        new hive.connections.TcpConnection(),
+        auth,
+      );
+      return client.openSession({ client_protocol: types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
+    })(),
+    connectTimeoutMs,
+    `hive-driver connect to ${where} (auth ${connection.auth})`,
+    closeClient,
+  ).catch((error: unknown) => {
+    closeClient();
+    throw error;
+  });
+  const utils = new hive.HiveUtils(hive.thrift.TCLIService_types);
+
+  return {
+    async query(sql, options = {}) {
+      const timeoutMs = options.timeoutMs ?? 120_000;
+      const deadline = Date.now() + timeoutMs;
+      const operation = await session.executeStatement(sql, { runAsync: true });
+      try {
+        for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
+          const status = await operation.status(false);
+          const state = status.operationState ?? TOperationState.UKNOWN_STATE;
+          if (state === TOperationState.FINISHED_STATE) break;
+          const failure = FAILED_STATES.get(state);
+          if (failure)
+            throw new Error(`Hive statement ${failure}: ${status.errorMessage ?? '(no message)'}\n  ${sql}`);
+          if (Date.now() > deadline) {
+            await operation.cancel().catch(() => undefined);
+            throw new Error(`Hive statement took over ${timeoutMs} ms\n  ${sql}`);
+          }
+          await sleep(delay);
+        }
+        await utils.fetchAll(operation);
+        return (utils.getResult(operation).getValue() as HiveRow[] | null) ?? [];
+      } finally {
+        await operation.close().catch(() => undefined);
+      }
+    },
+    async close() {
+      await session.close().catch(() => undefined);
+      closeClient();
+    },
+  };
+}
+
+/** One statement in a session of its own. */
+export async function queryHive(
+  connection: HiveConnection,
+  sql: string,
+  options: HiveQueryOptions = {},
+): Promise<HiveRow[]> {
+  const session = await openHiveSession(connection, Math.min(options.timeoutMs ?? 15_000, 15_000));
+  try {
+    return await session.query(sql, options);
+  } finally {
+    await session.close();
+  }
+}

@@ -1,0 +1,307 @@
+/**
+ * @module A real HiveServer2 for tests: Apache Hive 4.0.1 (the newest whose server jars are on
+ * Maven Central) with an embedded Derby metastore, MapReduce in local mode, and S3A pointed at
+ * our S3 server, so it reads the Parquet files the product uploads. Binary Thrift transport,
+ * NOSASL authentication, on loopback.
+ *
+ * The JVM runs in UTC on purpose: in another zone Hive shifts Parquet timestamps, and
+ * hive.local.time.zone does not prevent it.
+ *
+ * CLI: node test/infra/hive.ts start --port 29100 --dir /tmp/hive --s3-endpoint http://127.0.0.1:29000
+ *      node test/infra/hive.ts stop --dir /tmp/hive
+ */
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { queryHive } from './hive-client.ts';
+import {
+  killProcess,
+  launchJava,
+  readLivePid,
+  stopByPidFile,
+  stopProcess,
+  waitUntilReady,
+} from './java-process.ts';
+import { fetchJars } from './maven.ts';
+import type { S3Endpoint } from './s3proxy.ts';
+
+export interface HiveOptions {
+  port: number;
+  /** Config, the Derby metastore, warehouse and scratch directories, and the pid file. */
+  dataDir: string;
+  logDir: string;
+  /** The S3 server S3A talks to (only written into the config: it need not be up yet). */
+  s3: S3Endpoint;
+  startTimeoutMs?: number;
+  cache?: string;
+}
+
+export interface HiveHandle {
+  host: string;
+  port: number;
+  auth: 'NOSASL';
+  readonly pid: number;
+  readonly startupMs: number;
+  logFiles: readonly string[];
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+// Hive flushes the metastore and stops its thread pools on SIGTERM: give it time.
+const STOP_GRACE_MS = 20_000;
+
+// Without these HiveServer2 fails on java.net.URI and silently retries 30 times a minute apart.
+const ADD_OPENS = [
+  'java.base/java.lang',
+  'java.base/java.lang.reflect',
+  'java.base/java.lang.invoke',
+  'java.base/java.io',
+  'java.base/java.net',
+  'java.base/java.nio',
+  'java.base/java.text',
+  'java.base/java.util',
+  'java.base/java.util.concurrent',
+  'java.base/java.util.concurrent.atomic',
+  'java.base/java.util.regex',
+  'java.base/sun.nio.ch',
+  'java.sql/java.sql',
+].map((pkg) => `--add-opens=${pkg}=ALL-UNNAMED`);
+
+export function hiveLogFiles(logDir: string): string[] {
+  return [join(logDir, 'hive.log'), join(logDir, 'hiveserver2.out')];
+}
+
+function paths(options: Pick<HiveOptions, 'dataDir' | 'logDir'>) {
+  const dataDir = resolve(options.dataDir);
+  return {
+    dataDir,
+    logDir: resolve(options.logDir),
+    conf: join(dataDir, 'conf'),
+    hiveSite: join(dataDir, 'conf', 'hive-site.xml'),
+    tmp: join(dataDir, 'tmp'),
+    pidFile: join(dataDir, 'hiveserver2.pid'),
+  };
+}
+
+function escapeXml(value: string): string {
+  return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+}
+
+function hiveSite(options: HiveOptions): string {
+  const p = paths(options);
+  const run = p.dataDir;
+  const properties: Record<string, string> = {
+    // Embedded metastore in Derby, schema created on first start.
+    'hive.metastore.uris': '',
+    'javax.jdo.option.ConnectionURL': `jdbc:derby:;databaseName=${run}/metastore_db;create=true`,
+    'javax.jdo.option.ConnectionDriverName': 'org.apache.derby.jdbc.EmbeddedDriver',
+    'datanucleus.schema.autoCreateAll': 'true',
+    'hive.metastore.schema.verification': 'false',
+    'hive.metastore.try.direct.sql': 'false',
+    'hive.metastore.try.direct.sql.ddl': 'false',
+    'hive.metastore.warehouse.dir': `${run}/warehouse`,
+    'hive.metastore.warehouse.external.dir': `${run}/warehouse-external`,
+    // Queries run as MapReduce inside the HiveServer2 JVM, on the local file system.
+    'hive.execution.engine': 'mr',
+    'mapreduce.framework.name': 'local',
+    'fs.defaultFS': 'file:///',
+    'hadoop.tmp.dir': `${run}/hadoop-tmp`,
+    'hive.exec.scratchdir': `${run}/scratch`,
+    'hive.exec.local.scratchdir': `${run}/local-scratch`,
+    'hive.downloaded.resources.dir': `${run}/resources`,
+    'hive.querylog.location': `${run}/querylog`,
+    'hive.server2.logging.operation.log.location': `${run}/operation-logs`,
+    // The server: binary Thrift on loopback, no SASL, no web UI, no HA or discovery.
+    'hive.server2.enable.doAs': 'false',
+    'hive.server2.transport.mode': 'binary',
+    'hive.server2.thrift.bind.host': '127.0.0.1',
+    'hive.server2.thrift.port': String(options.port),
+    'hive.server2.authentication': 'NOSASL',
+    'hive.server2.webui.port': '0',
+    'hive.server2.max.start.attempts': '1',
+    'hive.server2.active.passive.ha.enable': 'false',
+    'hive.server2.support.dynamic.service.discovery': 'false',
+    // No statistics: count(*) must read the files, so a file added under a partition counts at once.
+    'hive.stats.autogather': 'false',
+    'hive.stats.column.autogather': 'false',
+    'hive.compute.query.using.stats': 'false',
+    'hive.support.concurrency': 'false',
+    'hive.txn.manager': 'org.apache.hadoop.hive.ql.lockmgr.DummyTxnManager',
+    // S3A against the test S3 server.
+    'fs.s3a.endpoint': options.s3.endpoint,
+    'fs.s3a.endpoint.region': options.s3.region,
+    'fs.s3a.path.style.access': 'true',
+    'fs.s3a.connection.ssl.enabled': 'false',
+    'fs.s3a.aws.credentials.provider': 'org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider',
+    'fs.s3a.access.key': options.s3.accessKey,
+    'fs.s3a.secret.key': options.s3.secretKey,
+  };
+  const body = Object.entries(properties)
+    .map(([name, value]) => `  <property><name>${name}</name><value>${escapeXml(value)}</value></property>`)
+    .join('\n');
+  return `<?xml version="1.0"?>\n<!-- Written by test/infra/hive.ts -->\n<configuration>\n${body}\n</configuration>\n`;
+}
+
+function portAcceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePort(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolvePort(false);
+    });
+    socket.once('error', () => resolvePort(false));
+  });
+}
+
+/** Answers when `SELECT 1` returns 1 through hive-driver. */
+export async function probeHive(port: number, timeoutMs = 20_000): Promise<void> {
+  // A closed port fails fast here; hive-driver would take its own connect timeout.
+  if (!(await portAcceptsConnections(port))) throw new Error(`nothing listens on 127.0.0.1:${port} yet`);
+  const rows = await queryHive({ host: '127.0.0.1', port, auth: 'NOSASL' }, 'SELECT 1 AS one', {
+    timeoutMs,
+  });
+  if (rows[0]?.one !== 1) throw new Error(`SELECT 1 returned ${JSON.stringify(rows)}`);
+}
+
+async function prepare(options: HiveOptions): Promise<string> {
+  const p = paths(options);
+  const lib = await fetchJars('hive', options.cache === undefined ? {} : { cache: options.cache });
+  await mkdir(p.conf, { recursive: true });
+  await mkdir(p.tmp, { recursive: true });
+  await mkdir(p.logDir, { recursive: true });
+  await writeFile(p.hiveSite, hiveSite(options));
+  return lib;
+}
+
+async function launch(options: HiveOptions, lib: string): Promise<{ pid: number; startupMs: number }> {
+  const p = paths(options);
+  const started = Date.now();
+  const pid = await launchJava({
+    args: [
+      '-Xmx1g',
+      '-Djava.awt.headless=true',
+      '-Duser.timezone=UTC',
+      `-Djava.io.tmpdir=${p.tmp}`,
+      '-Dio.netty.tryReflectionSetAccessible=true',
+      // Hive's own log4j2 config reads these: hive.log goes to our log directory.
+      `-Dhive.log.dir=${p.logDir}`,
+      '-Dhive.log.file=hive.log',
+      `-Dderby.stream.error.file=${join(p.logDir, 'derby.log')}`,
+      ...ADD_OPENS,
+      '-cp',
+      `${p.conf}:${lib}/*`,
+      'org.apache.hive.service.server.HiveServer2',
+    ],
+    cwd: p.dataDir,
+    logFile: join(p.logDir, 'hiveserver2.out'),
+    pidFile: p.pidFile,
+    identity: p.conf,
+  });
+  try {
+    await waitUntilReady({
+      name: `HiveServer2 on 127.0.0.1:${options.port}`,
+      pid,
+      probe: () => probeHive(options.port),
+      timeoutMs: options.startTimeoutMs ?? 300_000,
+      logFiles: hiveLogFiles(p.logDir),
+      intervalMs: 1000,
+    });
+  } catch (error) {
+    // Never leave a server that failed to start running (it would hold the ports and locks).
+    await killProcess(pid);
+    throw error;
+  }
+  return { pid, startupMs: Date.now() - started };
+}
+
+export function runningHivePid(dataDir: string): Promise<number | undefined> {
+  const p = paths({ dataDir, logDir: dataDir });
+  return readLivePid(p.pidFile, p.conf);
+}
+
+export function stopHive(dataDir: string): Promise<'stopped' | 'killed' | 'not running'> {
+  const p = paths({ dataDir, logDir: dataDir });
+  return stopByPidFile(p.pidFile, p.conf, STOP_GRACE_MS);
+}
+
+/** Starts HiveServer2 and resolves once `SELECT 1` answers. */
+export async function startHive(options: HiveOptions): Promise<HiveHandle> {
+  if (await runningHivePid(options.dataDir)) {
+    throw new Error(`A HiveServer2 already runs from ${options.dataDir}`);
+  }
+  const lib = await prepare(options);
+  let current = await launch(options, lib);
+  return {
+    host: '127.0.0.1',
+    port: options.port,
+    auth: 'NOSASL',
+    get pid() {
+      return current.pid;
+    },
+    get startupMs() {
+      return current.startupMs;
+    },
+    logFiles: hiveLogFiles(paths(options).logDir),
+    async stop() {
+      await stopProcess(current.pid, STOP_GRACE_MS);
+    },
+    async kill() {
+      await killProcess(current.pid);
+    },
+    async restart() {
+      await stopProcess(current.pid, STOP_GRACE_MS);
+      current = await launch(options, lib);
+    },
+  };
+}
+
+if (import.meta.main) {
+  const program = new Command('hive').description('A HiveServer2 (embedded Derby metastore, S3A) for tests');
+  program
+    .command('start')
+    .requiredOption('--port <port>', 'Thrift port', Number)
+    .requiredOption('--dir <dir>', 'data directory (logs go to <dir>/logs)')
+    .requiredOption('--s3-endpoint <url>', 'S3 endpoint for s3a:// locations')
+    .option('--s3-access-key <key>', 'S3 access key', 'beacon')
+    .option('--s3-secret-key <key>', 'S3 secret key', 'beacon-secret')
+    .action(
+      async (opts: {
+        port: number;
+        dir: string;
+        s3Endpoint: string;
+        s3AccessKey: string;
+        s3SecretKey: string;
+      }) => {
+        const handle = await startHive({
+          port: opts.port,
+          dataDir: opts.dir,
+          logDir: join(opts.dir, 'logs'),
+          s3: {
+            endpoint: opts.s3Endpoint,
+            region: 'us-east-1',
+            accessKey: opts.s3AccessKey,
+            secretKey: opts.s3SecretKey,
+          },
+        });
+        console.log(
+          `HiveServer2 up at 127.0.0.1:${handle.port} (pid ${handle.pid}) in ${(handle.startupMs / 1000).toFixed(1)} s`,
+        );
+      },
+    );
+  program
+    .command('stop')
+    .requiredOption('--dir <dir>', 'data directory given to start')
+    .action(async (opts: { dir: string }) => {
+      console.log(`HiveServer2: ${await stopHive(opts.dir)}`);
+    });
+  await program.parseAsync();
+}
