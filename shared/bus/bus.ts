@@ -44,7 +44,11 @@ export interface EventBus {
   watermarks(topic: string): Promise<PartitionOffsets[]>;
   /** Per partition, the first offset whose timestamp is >= `timestampMs` (the high watermark if none). */
   offsetsForTime(topic: string, timestampMs: number): Promise<PartitionOffset[]>;
-  /** Messages of one partition in [from, to), in order, in batches. */
+  /**
+   * Messages of one partition in [from, to), in order, in batches (never
+   * empty). Needs low <= from <= to <= high (take `to` from watermarks());
+   * otherwise it throws a BusError with code 'offset_out_of_range'.
+   */
   read(topic: string, partition: number, from: number, to: number): AsyncIterable<ConsumedMessage[]>;
   /** Committed offsets of a consumer group (the next offset to read); partitions never committed are absent. */
   committed(group: string, topic: string): Promise<PartitionOffset[]>;
