@@ -1,0 +1,15 @@
+/** Types of the test environment: the Worker's bindings and what global-setup.ts provides. */
+import type { Env as WorkerEnv } from '../worker-config.ts';
+import type { RelayCluster } from './relay-fixture.ts';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {}
+  }
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    relayCluster: RelayCluster;
+  }
+}
