@@ -59,6 +59,9 @@ export const VISITORS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'visitor_id', type: 'STRING' },
   { name: 'events', type: 'BIGINT' },
   { name: 'pageviews', type: 'BIGINT' },
+  /** Event time of the visitor's first and last event in the hour (added by the loader; visit-duration bounds). */
+  { name: 'first_seen', type: 'TIMESTAMP' },
+  { name: 'last_seen', type: 'TIMESTAMP' },
 ];
 
 export const TABLES = {

@@ -1,0 +1,202 @@
+/**
+ * @module The `loader` command (commander): run, schedule, replay, status.
+ * Configuration comes from `--config <file>` / LOADER_CONFIG and the
+ * environment (config.ts). On a terminal a run shows a progress bar; piped,
+ * it writes JSON log lines. Every run ends with one summary line.
+ *
+ * Exit codes: 0 done, 1 failed (nothing committed; run again), 2 bad input
+ * or configuration, 75 another loader holds the lock (try later).
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { InputError } from '../shared/errors.ts';
+import { createLogger } from '../shared/logger.ts';
+import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
+import { hourLabel, parseHour } from './layout.ts';
+import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
+import { LockBusyError } from './object-store-lock.ts';
+import { logProgress, summaryLine, terminalProgress } from './progress.ts';
+import { replayHours } from './replay.ts';
+import { runOnce } from './run-once.ts';
+import { loaderStatus } from './status.ts';
+
+interface GlobalOptions {
+  config?: string;
+  logLevel?: string;
+}
+
+function hourArgument(value: string): number {
+  try {
+    return parseHour(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+async function configOf(command: Command): Promise<LoaderConfig> {
+  const global = command.optsWithGlobals<GlobalOptions>();
+  return loadConfig({
+    ...(global.config ? { file: global.config } : {}),
+    ...(global.logLevel ? { overrides: { logLevel: global.logLevel as LoaderConfig['logLevel'] } } : {}),
+  });
+}
+
+/** Opens the ports, hands deps to `work`, closes them again. */
+async function withDeps<T>(
+  command: Command,
+  work: (deps: LoaderDeps, tty: boolean) => Promise<T>,
+): Promise<T> {
+  const config = await configOf(command);
+  const tty = Boolean(process.stderr.isTTY);
+  const logger = createLogger('loader', tty && config.logLevel === 'info' ? 'warn' : config.logLevel);
+  // Adapters (AWS SDK, kafkajs, hive-driver, DuckDB) load only when a command needs them: --help stays quick.
+  const { openPorts } = await import('./adapters.ts');
+  const ports = await openPorts(config, logger);
+  const crashAt = crashPointFromEnv(process.env);
+  const deps: LoaderDeps = {
+    ...ports,
+    logger,
+    settings: settingsOf(config),
+    ...(crashAt ? { crashAt } : {}),
+  };
+  try {
+    return await work(deps, tty);
+  } finally {
+    await ports.catalog.close().catch(() => undefined);
+    await ports.bus.close().catch(() => undefined);
+  }
+}
+
+async function runWithReport(
+  deps: LoaderDeps,
+  tty: boolean,
+  work: (deps: LoaderDeps) => ReturnType<typeof runOnce>,
+) {
+  const bar = tty ? terminalProgress(process.stderr) : null;
+  const result = await work({ ...deps, progress: bar ?? logProgress(deps.logger) }).finally(() =>
+    bar?.stop(),
+  );
+  if (tty) process.stdout.write(`${summaryLine(result)}\n`);
+  else deps.logger.info({ summary: result }, summaryLine(result));
+}
+
+export function buildCli(): Command {
+  const program = new Command('loader')
+    .description(
+      'Hourly loader: the event bus into Parquet files in the object store, registered in the catalog, exactly once.',
+    )
+    .option(
+      '-c, --config <file>',
+      'JSON config file (default: $LOADER_CONFIG); environment variables override it',
+    )
+    .option('--log-level <level>', 'trace, debug, info, warn, error, silent')
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('One pass over everything up to the high watermarks taken at start, then exit.')
+    .option('--until <hour>', 'load nothing received after this UTC hour (e.g. 2026-11-25T09)', hourArgument)
+    .action(async (opts: { until?: number }, command: Command) => {
+      await withDeps(command, (deps, tty) =>
+        runWithReport(deps, tty, (d) => runOnce(d, opts.until !== undefined ? { until: opts.until } : {})),
+      );
+    });
+
+  program
+    .command('schedule')
+    .description('Run on a cron schedule (UTC) until SIGTERM/SIGINT; a run in progress finishes first.')
+    .option(
+      '--cron <expression>',
+      'cron expression, default from config ("5 * * * *": minute 5 of every hour)',
+    )
+    .option('--jitter <seconds>', 'random delay before each run', (v) => Number.parseInt(v, 10))
+    .option('--now', 'also run once right away')
+    .action(async (opts: { cron?: string; jitter?: number; now?: boolean }, command: Command) => {
+      const config = await configOf(command);
+      const schedule = {
+        cron: opts.cron ?? config.schedule.cron,
+        jitterSeconds: opts.jitter ?? config.schedule.jitterSeconds,
+      };
+      const { startLoader } = await import('./start.ts');
+      const loader = await startLoader({ ...config, schedule });
+      if (opts.now)
+        await loader.runNow().catch((err: unknown) => loader.deps.logger.error({ err }, 'first run failed'));
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          loader.deps.logger.info({ signal }, 'stopping: waiting for a run in progress');
+          resolve();
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await loader.stop();
+    });
+
+  program
+    .command('replay')
+    .description(
+      'Re-load whole hours from the bus (offsets found by timestamp) into a new location, then swap each partition to it atomically and delete the old files.',
+    )
+    .requiredOption('--from <hour>', 'first UTC hour to replay, e.g. 2026-11-25T09', hourArgument)
+    .requiredOption('--to <hour>', 'last UTC hour to replay (inclusive)', hourArgument)
+    .action(async (opts: { from: number; to: number }, command: Command) => {
+      await withDeps(command, (deps, tty) => runWithReport(deps, tty, (d) => replayHours(d, opts)));
+    });
+
+  program
+    .command('status')
+    .description('Lag per partition, the last loaded hour, the last run and who holds the lock.')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, command: Command) => {
+      await withDeps(command, async (deps) => {
+        const s = await loaderStatus(deps);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+          return;
+        }
+        const lines = [
+          `topic ${s.topic}, group ${s.group}: ${s.lag} messages behind`,
+          ...s.partitions.map(
+            (p) => `  partition ${p.partition}: committed ${p.committed ?? '-'} of ${p.high} (lag ${p.lag})`,
+          ),
+          `last loaded hour: ${s.lastHour ?? 'none'}`,
+          `last run: ${s.lastRun ? `${summaryLine(s.lastRun)} at ${s.lastRun.finishedAt}${s.lastRun.error ? ` — ${s.lastRun.error}` : ''}` : 'none'}`,
+          `lock: ${s.lock ? `${s.lock.purpose} by ${s.lock.owner} until ${s.lock.expiresAt}` : 'free'}`,
+          ...(s.pendingRun
+            ? [`pending: run ${s.pendingRun} crashed before its commit; the next run repairs it`]
+            : []),
+        ];
+        process.stdout.write(`${lines.join('\n')}\n`);
+      });
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    // Commander has printed its own message (or the help) already.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const message = err instanceof Error ? err.message : String(err);
+    if (err instanceof LockBusyError) {
+      process.stderr.write(`loader: ${message}\n`);
+      return 75;
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`loader: ${message}\n`);
+      return 2;
+    }
+    process.stderr.write(`loader: failed: ${message}\nNothing was committed; fix the cause and run again.\n`);
+    if (process.env.LOG_LEVEL === 'debug' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv);
+}
+
+export { hourLabel };

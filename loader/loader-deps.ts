@@ -1,0 +1,89 @@
+/**
+ * @module What a load needs, passed in (never imported): the three ports, a
+ * logger, and the settings that config.ts validated. The CLI, the scheduler,
+ * the one-machine composition and the tests each build one of these.
+ */
+import type { EventBus } from '../shared/bus/bus.ts';
+import type { Catalog } from '../shared/catalog/catalog.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { ObjectStore } from '../shared/object-store/object-store.ts';
+import { WarehouseLayout } from './layout.ts';
+import type { EventRow } from './steps/map-event.ts';
+
+export interface LoaderSettings {
+  topic: string;
+  /** Consumer group whose committed offsets mark what is loaded. */
+  group: string;
+  /** Warehouse root inside the store ('' or ending in '/'). */
+  warehousePrefix: string;
+  /** Catalog table names (the directories keep the logical names). */
+  tables: { events: string; eventsHourly: string; visitorsHourly: string };
+  /** A bucket spills to its own Parquet file at this many rows. */
+  maxRowsPerFile: number;
+  rowGroupSize: number;
+  /** Sort each events file by project and time (pruning for per-project reads) at ~3x the conversion cost. */
+  sortEvents: boolean;
+  dedupHorizonHours: number;
+  duckdbMemoryLimit: string;
+  duckdbThreads: number;
+  /** Local scratch space for NDJSON buckets, Parquet files before upload, DuckDB spills. */
+  tempDir: string;
+  lockTtlMs: number;
+  /** Replay reads this far past the last replayed hour, for events that reached the bus late. */
+  replayLateHours: number;
+  /** Objects uploaded at once. */
+  uploadConcurrency: number;
+  /** Bus partitions read at once. */
+  readConcurrency: number;
+  /** NDJSON buckets converted to Parquet at once (DuckDB works beside the JavaScript thread). */
+  convertConcurrency: number;
+}
+
+/** Where a test (or an operator chasing a bug) makes the loader die: SIGKILL, no cleanup. */
+export const CRASH_POINTS = [
+  'after-write',
+  'after-upload',
+  'after-register',
+  'after-rollups',
+  'after-commit',
+] as const;
+export type CrashPoint = (typeof CRASH_POINTS)[number];
+
+export interface LoadProgress {
+  /** Called as messages are consumed: done so far of total in the planned ranges. */
+  consumed(done: number, total: number): void;
+  /** A step started (plan, consume, upload, register, rollups, commit). */
+  step(name: string): void;
+}
+
+export interface LoaderDeps {
+  bus: EventBus;
+  /**
+   * Applied to every mapped row before dedup and write; null drops the row.
+   * The place a bug fix to the transform goes before a replay.
+   */
+  transform?: (row: EventRow) => EventRow | null;
+  store: ObjectStore;
+  catalog: Catalog;
+  logger: Logger;
+  settings: LoaderSettings;
+  progress?: LoadProgress;
+  crashAt?: CrashPoint;
+  now?: () => number;
+}
+
+export function crashPointFromEnv(env: NodeJS.ProcessEnv): CrashPoint | undefined {
+  const value = env.LOADER_CRASH_AT;
+  return value && (CRASH_POINTS as readonly string[]).includes(value) ? (value as CrashPoint) : undefined;
+}
+
+export function crashIfAt(deps: LoaderDeps, point: CrashPoint): void {
+  if (deps.crashAt === point) {
+    deps.logger.warn({ point }, 'LOADER_CRASH_AT: killing this process now');
+    process.kill(process.pid, 'SIGKILL');
+  }
+}
+
+export function layoutOf(deps: LoaderDeps): WarehouseLayout {
+  return new WarehouseLayout(deps.settings.warehousePrefix);
+}

@@ -1,0 +1,101 @@
+/**
+ * @module The loader's bookkeeping objects in the store (under `_loader/`):
+ * the pending manifest of an uncommitted run, the current location of
+ * replayed hours, and the last run's result for `loader status`. Small JSON
+ * objects, each written whole (a put is atomic on S3 and on the directory
+ * store).
+ */
+import type { ObjectStore } from '../shared/object-store/object-store.ts';
+import type { Hour, WarehouseLayout } from './layout.ts';
+
+async function readJson<T>(store: ObjectStore, key: string): Promise<T | null> {
+  const bytes = await store.get(key);
+  return bytes ? (JSON.parse(new TextDecoder().decode(bytes)) as T) : null;
+}
+
+async function writeJson(store: ObjectStore, key: string, value: unknown): Promise<void> {
+  await store.put(key, JSON.stringify(value, null, 1), { contentType: 'application/json' });
+}
+
+/** Everything an uncommitted run wrote or is about to write: data files, their indexes, dead letters. */
+export interface PendingManifest {
+  runId: string;
+  keys: string[];
+  /** Hours those keys belong to: their rollups must be recomputed when stale keys are removed. */
+  hours: Hour[];
+}
+
+export interface RunResult {
+  runId: string;
+  command: 'run' | 'replay';
+  ok: boolean;
+  startedAt: string;
+  finishedAt: string;
+  seconds: number;
+  events: number;
+  duplicates: number;
+  malformed: number;
+  files: number;
+  bytes: number;
+  hours: string[];
+  /** Seconds spent in each step, in order: where a slow run spends its time. */
+  steps: Record<string, number>;
+  /** Per partition, the offset committed (the next to read). */
+  committed: { partition: number; offset: number }[];
+  error?: string;
+}
+
+export interface HoursLoaded {
+  /** The latest hour that received events, as `YYYY-MM-DDTHH`. */
+  lastHour: string | null;
+}
+
+export class LoaderState {
+  readonly #store: ObjectStore;
+  readonly #layout: WarehouseLayout;
+  readonly #topic: string;
+
+  constructor(store: ObjectStore, layout: WarehouseLayout, topic: string) {
+    this.#store = store;
+    this.#layout = layout;
+    this.#topic = topic;
+  }
+
+  pending(): Promise<PendingManifest | null> {
+    return readJson(this.#store, this.#layout.pendingKey(this.#topic));
+  }
+
+  writePending(manifest: PendingManifest): Promise<void> {
+    return writeJson(this.#store, this.#layout.pendingKey(this.#topic), manifest);
+  }
+
+  async clearPending(): Promise<void> {
+    await this.#store.delete([this.#layout.pendingKey(this.#topic)]);
+  }
+
+  /** The data prefix of an hour of `events`: its replayed version, or the default. */
+  async eventsLocation(hour: Hour): Promise<string> {
+    const state = await readJson<{ prefix: string }>(this.#store, this.#layout.locationStateKey(hour));
+    return state?.prefix ?? this.#layout.partitionPrefix('events', hour);
+  }
+
+  setEventsLocation(hour: Hour, prefix: string): Promise<void> {
+    return writeJson(this.#store, this.#layout.locationStateKey(hour), { prefix });
+  }
+
+  lastRun(): Promise<RunResult | null> {
+    return readJson(this.#store, this.#layout.lastRunKey(this.#topic));
+  }
+
+  writeLastRun(result: RunResult): Promise<void> {
+    return writeJson(this.#store, this.#layout.lastRunKey(this.#topic), result);
+  }
+
+  hoursLoaded(): Promise<HoursLoaded | null> {
+    return readJson(this.#store, this.#layout.loadedHoursKey(this.#topic));
+  }
+
+  writeHoursLoaded(value: HoursLoaded): Promise<void> {
+    return writeJson(this.#store, this.#layout.loadedHoursKey(this.#topic), value);
+  }
+}

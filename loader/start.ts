@@ -1,0 +1,141 @@
+/**
+ * @module The loader as a long-running service: `startLoader(config)` opens
+ * the ports (or takes the ones it is given: one-machine mode shares the bus
+ * with the edge), then runs `runOnce` on a cron schedule with a little random
+ * jitter, so many loaders started together do not hit the bus and the store
+ * at the same second. The object-store lock keeps two schedulers (or a
+ * scheduler and a replay) from overlapping; a busy lock skips that tick.
+ * Metrics go to a prom-client registry the caller can serve.
+ */
+import { Cron } from 'croner';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { type LoaderPorts, openPorts } from './adapters.ts';
+import { type LoaderConfig, settingsOf } from './config.ts';
+import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
+import type { RunResult } from './loader-state.ts';
+import { LockBusyError } from './object-store-lock.ts';
+import { logProgress, summaryLine } from './progress.ts';
+import { type RunOptions, runOnce } from './run-once.ts';
+import { loaderStatus } from './status.ts';
+
+export interface LoaderMetrics {
+  registry: Registry;
+  observe(result: RunResult): void;
+  lag(value: number): void;
+}
+
+export function createLoaderMetrics(registry = new Registry()): LoaderMetrics {
+  const duration = new Histogram({
+    name: 'loader_run_seconds',
+    help: 'Duration of loader runs',
+    labelNames: ['command', 'result'],
+    buckets: [1, 5, 15, 60, 300, 900, 1800, 3600],
+    registers: [registry],
+  });
+  const events = new Counter({ name: 'loader_events_total', help: 'Events written', registers: [registry] });
+  const duplicates = new Counter({
+    name: 'loader_duplicates_total',
+    help: 'Duplicates dropped',
+    registers: [registry],
+  });
+  const files = new Counter({
+    name: 'loader_files_total',
+    help: 'Parquet files uploaded',
+    registers: [registry],
+  });
+  const bytes = new Counter({
+    name: 'loader_bytes_total',
+    help: 'Parquet bytes uploaded',
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'loader_consumer_lag',
+    help: 'Messages not yet loaded',
+    registers: [registry],
+  });
+  return {
+    registry,
+    observe(r) {
+      duration.observe({ command: r.command, result: r.ok ? 'ok' : 'error' }, r.seconds);
+      events.inc(r.events);
+      duplicates.inc(r.duplicates);
+      files.inc(r.files);
+      bytes.inc(r.bytes);
+    },
+    lag: (value) => lag.set(value),
+  };
+}
+
+export interface RunningLoader {
+  deps: LoaderDeps;
+  metrics: LoaderMetrics;
+  /** One run now (outside the schedule); rejects with LockBusyError when one is already running. */
+  runNow(options?: RunOptions): Promise<RunResult>;
+  /** Stops the schedule and waits for a run in progress to finish; closes the ports it opened. */
+  stop(): Promise<void>;
+}
+
+export async function startLoader(
+  config: LoaderConfig,
+  options: { ports?: Partial<LoaderPorts>; logger?: Logger; schedule?: boolean } = {},
+): Promise<RunningLoader> {
+  const logger = options.logger ?? createLogger('loader', config.logLevel);
+  const ports = await openPorts(config, logger, options.ports);
+  const crashAt = crashPointFromEnv(process.env);
+  const deps: LoaderDeps = {
+    ...ports,
+    logger,
+    settings: settingsOf(config),
+    progress: logProgress(logger),
+    ...(crashAt ? { crashAt } : {}),
+  };
+  const metrics = createLoaderMetrics();
+  let current: Promise<unknown> = Promise.resolve();
+
+  const runNow = async (runOptions: RunOptions = {}): Promise<RunResult> => {
+    const run = runOnce(deps, runOptions);
+    current = run.catch(() => undefined);
+    try {
+      const result = await run;
+      metrics.observe(result);
+      logger.info({ summary: result }, summaryLine(result));
+      return result;
+    } finally {
+      await loaderStatus(deps)
+        .then((s) => metrics.lag(s.lag))
+        .catch(() => undefined);
+    }
+  };
+
+  const tick = async (): Promise<void> => {
+    const jitterMs = Math.floor(Math.random() * config.schedule.jitterSeconds * 1000);
+    await new Promise((resolve) => setTimeout(resolve, jitterMs));
+    try {
+      await runNow();
+    } catch (err) {
+      if (err instanceof LockBusyError)
+        logger.warn({ holder: err.holder }, 'another loader is running; skipping this tick');
+      else logger.error({ err }, 'scheduled run failed; the next tick retries from the last commit');
+    }
+  };
+
+  const job =
+    options.schedule === false
+      ? null
+      : new Cron(config.schedule.cron, { timezone: 'UTC', protect: true, name: 'loader' }, () => tick());
+  if (job)
+    logger.info({ cron: config.schedule.cron, next: job.nextRun()?.toISOString() }, 'loader scheduled');
+
+  return {
+    deps,
+    metrics,
+    runNow,
+    async stop() {
+      job?.stop();
+      await current;
+      if (!options.ports?.catalog) await ports.catalog.close();
+      if (!options.ports?.bus) await ports.bus.close();
+    },
+  };
+}
