@@ -1,0 +1,185 @@
+/**
+ * @module The Node runtime of the edge: the regional relay and a standalone
+ * collector. It only builds the deps (Kafka through the bus port, the disk
+ * spool, prom-client, pino), serves `createApp` with @hono/node-server, and
+ * turns SIGTERM into an orderly stop: not ready → no new connections →
+ * in-flight requests finish (their events durable) → the spool gets a last
+ * chance to drain → the bus closes. Whatever is still spooled is delivered by
+ * the next start.
+ *
+ *   node edge/node.ts --config edge.json      (or configured by env: config.ts)
+ */
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { Command } from 'commander';
+import type { Context } from 'hono';
+import pRetry from 'p-retry';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { EventBus } from '../shared/bus/bus.ts';
+import { createKafkaBus } from '../shared/bus/kafka-bus.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { createApp } from './app.ts';
+import { systemClock } from './clock.ts';
+import { type EdgeConfig, loadEdgeConfig } from './config.ts';
+import { createStaticRegistry } from './project-registry.ts';
+import { createPromEdgeMetrics } from './prom-metrics.ts';
+import { DiskSpool } from './sink/disk-spool.ts';
+import type { EventSink } from './sink/event-sink.ts';
+import { KafkaOrSpoolSink } from './sink/kafka-or-spool-sink.ts';
+import { registerSinkMetrics } from './sink/sink-metrics.ts';
+
+export interface StartEdgeOptions {
+  /** A bus to use instead of Kafka (one-machine mode passes the local log); the caller closes it. */
+  bus?: EventBus;
+  logger?: Logger;
+  registry?: Registry;
+}
+
+export interface EdgeHandle {
+  url: string;
+  port: number;
+  sink: KafkaOrSpoolSink;
+  spool: DiskSpool;
+  /** Graceful stop (what SIGTERM does). */
+  close(): Promise<void>;
+}
+
+export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = {}): Promise<EdgeHandle> {
+  const logger = options.logger ?? createLogger('edge');
+  const registry = options.registry ?? new Registry();
+  if (!options.registry) collectDefaultMetrics({ register: registry });
+  const ownsBus = !options.bus;
+  const bus =
+    options.bus ??
+    createKafkaBus(
+      { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
+      logger.child({ component: 'kafka' }),
+    );
+
+  const spool = await DiskSpool.open({ ...config.spool, logger: logger.child({ component: 'spool' }) });
+  const sink = new KafkaOrSpoolSink({
+    bus,
+    topic: config.kafka.topic,
+    spool,
+    logger: logger.child({ component: 'sink' }),
+    ...config.sink,
+  });
+  registerSinkMetrics(registry, sink, spool);
+
+  // Kafka may be down at start: the edge still takes events (into the spool)
+  // and keeps trying to create the topic in the background.
+  const topicReady = new AbortController();
+  const ensureTopic = pRetry(() => bus.ensureTopic(config.kafka.topic, config.kafka.partitions), {
+    retries: Number.POSITIVE_INFINITY,
+    minTimeout: 500,
+    maxTimeout: 10_000,
+    signal: topicReady.signal,
+    onFailedAttempt: ({ error, attemptNumber }) => {
+      if (attemptNumber === 1) logger.warn({ err: error }, 'cannot ensure the events topic yet; retrying');
+    },
+  }).catch(() => {});
+  sink.start();
+
+  let stopping = false;
+  const guardedSink: EventSink = {
+    accept: (events) => sink.accept(events),
+    readiness: () => (stopping ? { ready: false, detail: { stopping: true } } : sink.readiness()),
+  };
+  const app = createApp({
+    projects: createStaticRegistry(config.projects),
+    sink: guardedSink,
+    clock: systemClock,
+    limits: config.limits,
+    metrics: createPromEdgeMetrics(registry),
+    logger,
+    ipSalt: config.ipSalt,
+    relaySecret: config.relaySecret,
+    countryHeader: config.countryHeader,
+    clientIp: clientIpReader(config.clientIpHeader),
+  });
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url, topic: config.kafka.topic, spool: spool.stats() }, 'edge listening');
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      stopping = true;
+      logger.info('edge stopping');
+      await stopServer(server, config.shutdownGraceMs);
+      await sink.close(config.shutdownGraceMs);
+      topicReady.abort();
+      await ensureTopic;
+      if (ownsBus) await bus.close();
+      logger.info({ spool: spool.stats() }, 'edge stopped');
+    })();
+    return closed;
+  };
+  return { url, port, sink, spool, close };
+}
+
+/** No new connections; idle keep-alive ones closed now, busy ones after the grace period. */
+function stopServer(server: ReturnType<typeof serve>, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => {
+      if ('closeAllConnections' in server) server.closeAllConnections();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    if ('closeIdleConnections' in server) server.closeIdleConnections();
+  });
+}
+
+function clientIpReader(header: string | undefined): (c: Context) => string | undefined {
+  if (header) {
+    const name = header.toLowerCase();
+    return (c) => c.req.header(name)?.split(',')[0]?.trim() || undefined;
+  }
+  return (c) => {
+    try {
+      return getConnInfo(c).remote.address;
+    } catch {
+      return undefined; // not behind @hono/node-server (app.request in tests)
+    }
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command()
+    .name('edge')
+    .description('Beacon-to-Hive edge: Segment-compatible collector into Kafka, with a disk spool.')
+    .option('-c, --config <file>', 'JSON config file (environment variables override it)')
+    .parse(argv);
+  const { config: file } = program.opts<{ config?: string }>();
+  const logger = createLogger('edge');
+  const handle = await startEdge(loadEdgeConfig({ file }), { logger });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'signal received');
+      handle.close().then(
+        () => {
+          process.exitCode = 0;
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exitCode = 1;
+        },
+      );
+    });
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { correctTimestamp, countryFrom, enrichEvents } from './enrich-events.ts';
+import { incomingEventSchema } from './event-schema.ts';
+import { createIpHasher } from './ip-hash.ts';
+import { createUserAgentParser } from './user-agent.ts';
+
+const RECEIVED = Date.parse('2026-03-01T12:00:00.000Z');
+const deps = {
+  parseUserAgent: createUserAgentParser(),
+  hashIp: createIpHasher('a-secret-salt-for-tests'),
+  newMessageId: () => 'fresh-id',
+};
+
+describe('correctTimestamp (Segment skew correction)', () => {
+  it('anchors the client gap between timestamp and sentAt on receivedAt', () => {
+    // The client's clock is 1 h fast; the event happened 3 s before it was sent.
+    expect(correctTimestamp('2026-03-01T13:00:00.000Z', '2026-03-01T13:00:03.000Z', RECEIVED)).toEqual({
+      timestamp: '2026-03-01T11:59:57.000Z',
+      originalTimestamp: '2026-03-01T13:00:00.000Z',
+    });
+  });
+
+  it('keeps the client time without sentAt, and uses receivedAt without a timestamp', () => {
+    expect(correctTimestamp('2026-03-01T10:00:00.000Z', undefined, RECEIVED)).toEqual({
+      timestamp: '2026-03-01T10:00:00.000Z',
+    });
+    expect(correctTimestamp(undefined, '2026-03-01T13:00:03.000Z', RECEIVED)).toEqual({
+      timestamp: '2026-03-01T12:00:00.000Z',
+    });
+  });
+
+  it('normalises offsets to UTC and keeps the original text', () => {
+    expect(correctTimestamp('2026-03-01T13:00:00+01:00', undefined, RECEIVED)).toEqual({
+      timestamp: '2026-03-01T12:00:00.000Z',
+      originalTimestamp: '2026-03-01T13:00:00+01:00',
+    });
+    expect(correctTimestamp('2026-03-01T13:00:00.123456+0100', undefined, RECEIVED).timestamp).toBe(
+      '2026-03-01T12:00:00.123Z',
+    );
+  });
+
+  it('survives absurd clocks without throwing', () => {
+    expect(() => correctTimestamp('0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z', RECEIVED)).not.toThrow();
+  });
+});
+
+describe('enrichEvents', () => {
+  const facts = {
+    projectId: 'proj',
+    receivedAtMs: RECEIVED,
+    ipHash: 'connhash',
+    country: 'FR',
+    userAgent:
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1',
+  };
+
+  it('adds receivedAt, projectId, a messageId when missing, UA and country', async () => {
+    const e = incomingEventSchema.parse({ type: 'page', anonymousId: 'a1', name: 'Home' });
+    const [out] = await enrichEvents([e], facts, deps);
+    expect(out).toEqual({
+      type: 'page',
+      name: 'Home',
+      anonymousId: 'a1',
+      messageId: 'fresh-id',
+      projectId: 'proj',
+      receivedAt: '2026-03-01T12:00:00.000Z',
+      timestamp: '2026-03-01T12:00:00.000Z',
+      enrichment: {
+        ipHash: 'connhash',
+        country: 'FR',
+        userAgent: { browser: 'Mobile Safari', browserVersion: '17.0', os: 'iOS', device: 'mobile' },
+      },
+    });
+  });
+
+  it('hashes context.ip instead of the connection and removes the raw address', async () => {
+    const e = incomingEventSchema.parse({
+      type: 'track',
+      event: 'E',
+      userId: 'u',
+      messageId: 'keep-me',
+      context: { ip: '198.51.100.7', userAgent: 'curl/8.0', locale: 'fr-FR' },
+    });
+    const [out] = await enrichEvents([e], facts, deps);
+    expect(out?.messageId).toBe('keep-me');
+    expect(out?.context).toEqual({ userAgent: 'curl/8.0', locale: 'fr-FR' });
+    expect(out?.enrichment?.ipHash).toBe(await deps.hashIp('198.51.100.7'));
+    expect(out?.enrichment?.ipHash).not.toBe('connhash');
+    expect(JSON.stringify(out)).not.toContain('198.51.100.7');
+    // The event's own user agent (curl) wins over the request's (an iPhone).
+    expect(out?.enrichment?.userAgent?.os).toBeUndefined();
+  });
+});
+
+describe('ip hash', () => {
+  it('is keyed, stable, 64-bit hex, and treats IPv4-mapped IPv6 as IPv4', async () => {
+    const a = createIpHasher('salt-number-one-000');
+    const b = createIpHasher('salt-number-two-000');
+    expect(await a('203.0.113.1')).toMatch(/^[0-9a-f]{16}$/);
+    expect(await a('203.0.113.1')).toBe(await a('::ffff:203.0.113.1'));
+    expect(await a('203.0.113.1')).not.toBe(await b('203.0.113.1'));
+    expect(await a('203.0.113.1')).not.toBe(await a('203.0.113.2'));
+  });
+});
+
+describe('countryFrom', () => {
+  it('takes two letters and ignores unknown codes', () => {
+    expect(countryFrom('de')).toBe('DE');
+    expect(countryFrom('XX')).toBeUndefined();
+    expect(countryFrom('T1')).toBeUndefined();
+    expect(countryFrom('Germany')).toBeUndefined();
+    expect(countryFrom(undefined)).toBeUndefined();
+  });
+});

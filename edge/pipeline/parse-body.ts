@@ -1,0 +1,55 @@
+/**
+ * @module Pipeline step 1, parse: the request's bytes to a JSON value. The
+ * body is parsed as JSON whatever the Content-Type says, because sendBeacon
+ * posts `text/plain` (a JSON Blob would need a CORS preflight that
+ * sendBeacon silently fails). Malformed JSON is a 400, too large a 413.
+ */
+import { InputError } from '../../shared/errors.ts';
+import { decodeContent, payloadTooLarge, readLimited } from './read-body.ts';
+
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: false });
+
+export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && Number(declared) > limit) throw payloadTooLarge(limit);
+  if (!request.body) return new Uint8Array(0);
+  // Compressed bytes are never larger than the decoded ones we allow.
+  const raw = await readLimited(request.body, limit, () => truncatedBody());
+  return decodeContent(raw, request.headers.get('content-encoding') ?? undefined, limit);
+}
+
+export function parseJson(bytes: Uint8Array): unknown {
+  const text = utf8.decode(bytes);
+  if (text.trim() === '') throw new InputError('Request body is empty.', { status: 400, code: 'empty_body' });
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`Request body is not valid JSON (${(err as Error).message}).`, {
+      status: 400,
+      code: 'malformed_json',
+    });
+  }
+}
+
+/** The parse step: a POST body, decoded and parsed. */
+export async function parseBody(request: Request, maxBatchBytes: number): Promise<unknown> {
+  return parseJson(await readRequestBytes(request, maxBatchBytes));
+}
+
+/** The pixel's event: base64url JSON in the `data` query parameter. */
+export function parsePixelData(data: string | undefined, maxEventBytes: number): unknown {
+  if (!data) throw new InputError('Query parameter data is required.', { status: 400, code: 'missing_data' });
+  // base64 grows bytes by 4/3; check before decoding anything.
+  if (data.length > Math.ceil((maxEventBytes * 4) / 3) + 4) throw payloadTooLarge(maxEventBytes, 'Event');
+  let binary: string;
+  try {
+    binary = atob(data.replace(/-/g, '+').replace(/_/g, '/').replace(/\s/g, ''));
+  } catch {
+    throw new InputError('Query parameter data is not base64url.', { status: 400, code: 'invalid_data' });
+  }
+  return parseJson(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+}
+
+function truncatedBody(): InputError {
+  return new InputError('Request body ended early.', { status: 400, code: 'incomplete_body' });
+}
