@@ -1,0 +1,195 @@
+/**
+ * @module The insights service as a Hono app: the read API under
+ * /v1/insights (each endpoint scoped to the project of its read key), the
+ * dashboard at /, and /healthz, /readyz, /metrics, /openapi.json. Everything
+ * it talks to comes in `deps`; the runtime entry (node.ts) only serves it.
+ */
+import { type Context, Hono } from 'hono';
+import { cors } from 'hono/cors';
+import type { Catalog } from '../shared/catalog/catalog.ts';
+import { PipelineError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { type AuthEnv, requireReadKey } from './auth.ts';
+import { type DashboardAssets, dashboardAssets } from './dashboard-assets.ts';
+import type { Dialect } from './dialect/dialect.ts';
+import type { HourRange } from './hour-range.ts';
+import type { InsightsMetrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+import {
+  funnelParams,
+  parseParams,
+  projectParams,
+  queryObject,
+  retentionParams,
+  summaryParams,
+  timeseriesParams,
+  topParams,
+} from './params.ts';
+import type { ProjectRegistry } from './projects.ts';
+import { buildFunnel } from './queries/funnel.ts';
+import type { BuiltQuery, QueryContext, WarehouseTables } from './queries/query-context.ts';
+import { buildRetention } from './queries/retention.ts';
+import { buildSummary } from './queries/summary.ts';
+import { buildTimeseries } from './queries/timeseries.ts';
+import { buildTop } from './queries/top.ts';
+import { createQueryRunner } from './query-runner.ts';
+import type { ResultCache } from './result-cache.ts';
+
+export interface InsightsDeps {
+  catalog: Catalog;
+  dialect: Dialect;
+  tables: WarehouseTables;
+  projects: ProjectRegistry;
+  cache: ResultCache;
+  metrics: InsightsMetrics;
+  logger: Logger;
+  /** Let the rollups answer what they can (default true); false reads raw events only. */
+  rollups?: boolean;
+  /** Per engine query (default 30 s). */
+  queryTimeoutMs?: number;
+  /** Readiness probe budget (default 5 s). */
+  readyTimeoutMs?: number;
+  /** Dashboard files; defaults to insights/dashboard and uPlot from node_modules. */
+  assets?: DashboardAssets;
+  version?: string;
+}
+
+type BuildAnswer = (
+  projectId: string,
+  search: URLSearchParams,
+) => { built: BuiltQuery<object>; range: HourRange; key: unknown };
+
+const JSON_TYPE = 'application/json; charset=UTF-8';
+const DASHBOARD_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export function createInsightsApp(deps: InsightsDeps): Hono<AuthEnv> {
+  const { catalog, metrics, logger } = deps;
+  const ctx: QueryContext = { dialect: deps.dialect, tables: deps.tables, rollups: deps.rollups ?? true };
+  const runner = createQueryRunner({
+    catalog,
+    cache: deps.cache,
+    metrics,
+    logger,
+    timeoutMs: deps.queryTimeoutMs ?? 30_000,
+  });
+  const assets = deps.assets ?? dashboardAssets();
+  const openApi = JSON.stringify(openApiDocument(deps.version ?? '0.1.0'));
+  const app = new Hono<AuthEnv>();
+
+  app.use('*', async (c, next) => {
+    const stop = metrics.httpDuration.startTimer();
+    await next();
+    const route = c.req.routePath;
+    stop({ route });
+    metrics.httpRequests.inc({ route, status: String(c.res.status) });
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof PipelineError) {
+      if (err.status >= 500) logger.warn({ err, path: c.req.path }, 'insights request failed');
+      return c.json({ error: { code: err.code, message: err.message } }, err.status as 400);
+    }
+    logger.error({ err, path: c.req.path }, 'insights request failed unexpectedly');
+    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+  });
+
+  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no such path: ${c.req.path}` } }, 404));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  app.get('/readyz', async (c) => {
+    try {
+      await catalog.query('SELECT 1 AS ok', [], {
+        signal: AbortSignal.timeout(deps.readyTimeoutMs ?? 5_000),
+      });
+      return c.json({ status: 'ready' });
+    } catch (err: unknown) {
+      logger.warn({ err }, 'readiness probe: the query engine does not answer');
+      return c.json(
+        { status: 'not ready', error: { code: 'engine_unavailable', message: String(err) } },
+        503,
+      );
+    }
+  });
+
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType }),
+  );
+
+  app.get('/openapi.json', (c) => c.body(openApi, 200, { 'content-type': JSON_TYPE }));
+
+  // Read keys are bearer tokens, never cookies, so any origin may call the API.
+  app.use(
+    '/v1/*',
+    cors({ origin: '*', allowHeaders: ['Authorization'], exposeHeaders: ['X-Insights-Cache'] }),
+  );
+  app.use('/v1/insights/*', requireReadKey(deps.projects));
+
+  const answer = (name: string, build: BuildAnswer) => async (c: Context<AuthEnv>) => {
+    const project = c.get('project');
+    const { built, range, key } = build(project.id, new URL(c.req.url).searchParams);
+    const result = await runner.run(
+      { name, key: JSON.stringify([project.id, key]), rangeEnd: range.to, signal: c.req.raw.signal },
+      built,
+      { project: project.id, from: range.from.toISOString(), to: range.to.toISOString() },
+    );
+    return c.body(result.body, 200, {
+      'content-type': JSON_TYPE,
+      'x-insights-cache': result.cached ? 'hit' : 'miss',
+    });
+  };
+
+  app.get(
+    '/v1/insights/timeseries',
+    answer('timeseries', (projectId, search) => {
+      const p = parseParams(timeseriesParams, queryObject(search));
+      return { built: buildTimeseries({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get(
+    '/v1/insights/top',
+    answer('top', (projectId, search) => {
+      const p = parseParams(topParams, queryObject(search));
+      return { built: buildTop({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get(
+    '/v1/insights/funnel',
+    answer('funnel', (projectId, search) => {
+      const p = parseParams(funnelParams, queryObject(search));
+      return { built: buildFunnel({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get(
+    '/v1/insights/retention',
+    answer('retention', (projectId, search) => {
+      const p = parseParams(retentionParams, queryObject(search));
+      return { built: buildRetention({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get(
+    '/v1/insights/summary',
+    answer('summary', (projectId, search) => {
+      const p = parseParams(summaryParams, queryObject(search));
+      return { built: buildSummary({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get('/v1/insights/project', (c) => {
+    parseParams(projectParams, queryObject(new URL(c.req.url).searchParams));
+    return c.json({ project: c.get('project') });
+  });
+
+  app.get('*', async (c, next) => {
+    const asset = await assets.get(c.req.path);
+    if (asset === undefined) return next();
+    return c.body(asset.body, 200, {
+      'content-type': asset.contentType,
+      'cache-control': 'no-cache',
+      'x-content-type-options': 'nosniff',
+      ...(asset.contentType.startsWith('text/html') ? { 'content-security-policy': DASHBOARD_CSP } : {}),
+    });
+  });
+
+  return app;
+}

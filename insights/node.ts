@@ -1,0 +1,41 @@
+/**
+ * @module The insights service on Node: `node insights/node.ts --config insights.json`
+ * (or INSIGHTS_CONFIG=<file>). Serves until SIGTERM or SIGINT, then drains.
+ */
+import { Command } from 'commander';
+import { readInsightsConfig } from './config.ts';
+import { startInsights } from './start.ts';
+
+export { type RunningInsights, startInsights } from './start.ts';
+
+async function main(argv: string[]): Promise<void> {
+  const program = new Command('insights')
+    .description('Insights API and dashboard over the warehouse')
+    .option('-c, --config <file>', 'JSON config file', process.env.INSIGHTS_CONFIG)
+    .parse(argv);
+  const { config: file } = program.opts<{ config?: string }>();
+  if (!file) program.error('give --config <file> or set INSIGHTS_CONFIG');
+  const running = await startInsights(await readInsightsConfig(file as string));
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`insights: ${signal}, draining\n`);
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`insights: close failed: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (import.meta.main) {
+  main(process.argv).catch((err: unknown) => {
+    process.stderr.write(`insights: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,31 @@
+/**
+ * @module What every query builder is given: the engine's dialect, the table
+ * names (from config, validated as identifiers) and whether the rollups may
+ * answer. A built query carries its statement, where it reads from, and how
+ * to turn the engine's rows into the endpoint's answer.
+ */
+import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Dialect } from '../dialect/dialect.ts';
+import type { Statement } from '../sql/statement.ts';
+
+export interface WarehouseTables {
+  events: string;
+  eventsHourly: string;
+  visitorsHourly: string;
+}
+
+export interface QueryContext {
+  dialect: Dialect;
+  tables: WarehouseTables;
+  /** False answers everything from the raw events (benchmarks compare both). */
+  rollups: boolean;
+}
+
+/** `rollup` when only events_hourly / visitors_hourly are read. */
+export type QuerySource = 'rollup' | 'raw';
+
+export interface BuiltQuery<T> {
+  statement: Statement;
+  source: QuerySource;
+  read(rows: Row[]): T;
+}

@@ -1,0 +1,75 @@
+/**
+ * @module The dashboard's headline numbers for a range and the period of the
+ * same length before it, in one scan of the raw events (sessions need every
+ * event's time, so the rollups cannot save that scan):
+ * - visitors: distinct visitor ids; pageviews; events;
+ * - sessions: a visitor's events split where 30 minutes pass without one
+ *   (whole seconds, as both engines count them); a session does not cross
+ *   the boundary between the two periods;
+ * - bounce rate: sessions of exactly one event, a page view, over sessions;
+ * - visit duration: mean seconds from a session's first to last event.
+ */
+import type { Row } from '../../shared/catalog/catalog.ts';
+import { type HourRange, previousRange } from '../hour-range.ts';
+import { identifier, integerLiteral, sql } from '../sql/statement.ts';
+import { atOrAfter, partitionFilter } from './partition-filter.ts';
+import type { BuiltQuery, QueryContext } from './query-context.ts';
+import { countOf } from './row-values.ts';
+
+export const SESSION_GAP_SECONDS = 30 * 60;
+export const PAGEVIEW_EVENT = '$pageview';
+
+export interface SummaryInput {
+  projectId: string;
+  range: HourRange;
+}
+
+export interface PeriodSummary {
+  from: string;
+  to: string;
+  visitors: number;
+  pageviews: number;
+  events: number;
+  sessions: number;
+  /** Bounced sessions over sessions, 0..1 to 4 places. */
+  bounceRate: number;
+  /** Mean session length in seconds, to 1 place. */
+  visitDuration: number;
+}
+
+export interface SummaryAnswer {
+  current: PeriodSummary;
+  previous: PeriodSummary;
+}
+
+export function buildSummary(input: SummaryInput, ctx: QueryContext): BuiltQuery<SummaryAnswer> {
+  const previous = previousRange(input.range);
+  const scanned: HourRange = { from: previous.from, to: input.range.to };
+  const ts = ctx.dialect.epochSeconds(identifier('event_time'));
+  const rows = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, ${ts} AS ts, CASE WHEN event = ${PAGEVIEW_EVENT} THEN 1 ELSE 0 END AS is_pageview FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, scanned)}`;
+  const marked = sql`SELECT cur, visitor_id, ts, is_pageview, CASE WHEN ts - LAG(ts) OVER (PARTITION BY cur, visitor_id ORDER BY ts) <= ${integerLiteral(SESSION_GAP_SECONDS)} THEN 0 ELSE 1 END AS is_start FROM (${rows}) e`;
+  // RANGE, not ROWS: events of the same second are peers and get the same session number, whatever
+  // order each window happened to put them in.
+  const numbered = sql`SELECT cur, visitor_id, ts, is_pageview, SUM(is_start) OVER (PARTITION BY cur, visitor_id ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM (${marked}) m`;
+  const sessions = sql`SELECT cur, visitor_id, session_no, COUNT(*) AS n_events, SUM(is_pageview) AS n_pageviews, MAX(ts) - MIN(ts) AS seconds FROM (${numbered}) n GROUP BY cur, visitor_id, session_no`;
+  const statement = sql`SELECT cur, COUNT(DISTINCT visitor_id) AS visitors, SUM(n_pageviews) AS pageviews, SUM(n_events) AS events, COUNT(*) AS sessions, SUM(CASE WHEN n_events = 1 AND n_pageviews = 1 THEN 1 ELSE 0 END) AS bounces, SUM(seconds) AS seconds FROM (${sessions}) s GROUP BY cur`;
+  return { statement, source: 'raw', read: (result) => readSummary(result, input.range, previous) };
+}
+
+function readSummary(rows: Row[], current: HourRange, previous: HourRange): SummaryAnswer {
+  const period = (cur: number, range: HourRange): PeriodSummary => {
+    const row = rows.find((r) => countOf(r, 'cur') === cur) ?? {};
+    const sessions = countOf(row, 'sessions');
+    return {
+      from: range.from.toISOString(),
+      to: range.to.toISOString(),
+      visitors: countOf(row, 'visitors'),
+      pageviews: countOf(row, 'pageviews'),
+      events: countOf(row, 'events'),
+      sessions,
+      bounceRate: sessions === 0 ? 0 : Math.round((countOf(row, 'bounces') / sessions) * 10_000) / 10_000,
+      visitDuration: sessions === 0 ? 0 : Math.round((countOf(row, 'seconds') / sessions) * 10) / 10,
+    };
+  };
+  return { current: period(1, current), previous: period(0, previous) };
+}

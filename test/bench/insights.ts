@@ -1,0 +1,448 @@
+/**
+ * @module `npm run bench:insights`: latency of each dashboard query on
+ * embedded DuckDB (default 10M events over 1,000 projects) and HiveServer2
+ * (a smaller warehouse: every Hive query is a local MapReduce job), with and
+ * without rollups, the cache-hit path, and the requests per second one
+ * insights process sustains on a mixed dashboard load of many projects.
+ * Bounded: every phase stops at a sample count or a time budget. Results are
+ * printed and written to test-results/bench-insights.json.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import type { Hono } from 'hono';
+import { createInsightsApp } from '../../insights/app.ts';
+import type { AuthEnv } from '../../insights/auth.ts';
+import type { Dialect } from '../../insights/dialect/dialect.ts';
+import { duckdbDialect } from '../../insights/dialect/duckdb-dialect.ts';
+import { hiveDialect } from '../../insights/dialect/hive-dialect.ts';
+import {
+  bulkProjectId,
+  registerBulkWarehouse,
+  writeBulkWarehouse,
+} from '../../insights/fixtures/bulk-warehouse.ts';
+import { seededRandom } from '../../insights/fixtures/seeded-traffic.ts';
+import { createInsightsMetrics } from '../../insights/metrics.ts';
+import { createProjectRegistry, type ProjectConfig } from '../../insights/projects.ts';
+import type { WarehouseTables } from '../../insights/queries/query-context.ts';
+import { createResultCache, DEFAULT_CACHE_OPTIONS } from '../../insights/result-cache.ts';
+import { startInsights } from '../../insights/start.ts';
+import type { Catalog } from '../../shared/catalog/catalog.ts';
+import { DuckDbCatalog } from '../../shared/catalog/duckdb-catalog.ts';
+import { HiveCatalog } from '../../shared/catalog/hive-catalog.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { DirObjectStore } from '../../shared/object-store/dir-object-store.ts';
+import { S3ObjectStore } from '../../shared/object-store/s3-object-store.ts';
+import { readStackEnv } from '../infra/stack-env.ts';
+
+const program = new Command('bench:insights')
+  .option('--events <n>', 'events in the DuckDB warehouse', Number, 10_000_000)
+  .option('--projects <n>', 'projects in the DuckDB warehouse', Number, 1000)
+  .option('--days <n>', 'days of data', Number, 30)
+  .option('--samples <n>', 'requests per query and mode on DuckDB', Number, 25)
+  .option('--query-budget <s>', 'seconds at most per query and mode', Number, 60)
+  .option('--load-seconds <s>', 'seconds of mixed load, per cache setting', Number, 30)
+  .option('--concurrency <n>', 'dashboard users at once in the mixed load', Number, 4)
+  .option('--hive-events <n>', 'events in the HiveServer2 warehouse', Number, 200_000)
+  .option('--hive-projects <n>', 'projects in the HiveServer2 warehouse', Number, 100)
+  .option('--hive-samples <n>', 'requests per query and mode on HiveServer2', Number, 5)
+  .option('--no-hive', 'skip HiveServer2')
+  .option('--seed <n>', 'generator seed', Number, 1)
+  .option('--out <file>', 'JSON results', 'test-results/bench-insights.json')
+  .parse();
+const opts = program.opts<{
+  events: number;
+  projects: number;
+  days: number;
+  samples: number;
+  queryBudget: number;
+  loadSeconds: number;
+  concurrency: number;
+  hiveEvents: number;
+  hiveProjects: number;
+  hiveSamples: number;
+  hive: boolean;
+  seed: number;
+  out: string;
+}>();
+
+const START_DAY = '2026-10-01';
+const DAY = 86_400_000;
+const logger = createLogger('bench-insights', 'error');
+const keyOf = (project: string) => `rk_bench_${project}_0000000000`;
+
+function projectsConfig(count: number): ProjectConfig[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: bulkProjectId(i),
+    readKeys: [keyOf(bulkProjectId(i))],
+  }));
+}
+
+/** The requests a dashboard makes for one project and range (insights/dashboard/app.js). */
+function dashboardQueries(from: string, to: string, interval: 'hour' | 'day'): Record<string, string> {
+  const r = `from=${from}&to=${to}`;
+  return {
+    summary: `/v1/insights/summary?${r}`,
+    [`timeseries/${interval}`]: `/v1/insights/timeseries?${r}&interval=${interval}`,
+    'top pages': `/v1/insights/top?${r}&dimension=page_path&event=%24pageview&limit=8`,
+    'top referrers': `/v1/insights/top?${r}&dimension=referrer_host&limit=8`,
+    'top countries': `/v1/insights/top?${r}&dimension=country&limit=8`,
+    'top browsers': `/v1/insights/top?${r}&dimension=browser&limit=8`,
+    'top devices': `/v1/insights/top?${r}&dimension=device&limit=8`,
+    'top events': `/v1/insights/top?${r}&dimension=event&limit=8`,
+    funnel: `/v1/insights/funnel?${r}&step=Signed+Up&step=Added+to+Cart&step=Order+Completed&window=86400`,
+    retention: `/v1/insights/retention?${r}`,
+  };
+}
+
+/** Queries the rollups can answer (the others read raw events either way). */
+const ROLLUP_QUERIES = new Set(['timeseries/hour', 'timeseries/day', 'retention']);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+interface Stat {
+  engine: string;
+  query: string;
+  mode: string;
+  n: number;
+  p50: number;
+  p95: number;
+}
+
+function stat(engine: string, query: string, mode: string, ms: number[]): Stat {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { engine, query, mode, n: ms.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+}
+
+function appFor(
+  catalog: Catalog,
+  dialect: Dialect,
+  tables: WarehouseTables,
+  projects: number,
+  rollups: boolean,
+  cached: boolean,
+) {
+  return createInsightsApp({
+    catalog,
+    dialect,
+    tables,
+    projects: createProjectRegistry(projectsConfig(projects)),
+    // A budget of one byte keeps nothing: every request reaches the engine.
+    cache: createResultCache(cached ? DEFAULT_CACHE_OPTIONS : { ...DEFAULT_CACHE_OPTIONS, maxBytes: 1 }),
+    metrics: createInsightsMetrics({ processMetrics: false }),
+    logger,
+    rollups,
+    queryTimeoutMs: 600_000,
+  });
+}
+
+async function timed(app: Hono<AuthEnv>, project: string, path: string): Promise<number> {
+  const started = performance.now();
+  const res = await app.request(path, { headers: { authorization: `Bearer ${keyOf(project)}` } });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${body}`);
+  return performance.now() - started;
+}
+
+interface Engine {
+  name: string;
+  catalog: Catalog;
+  dialect: Dialect;
+  tables: WarehouseTables;
+  projects: number;
+  samples: number;
+}
+
+/** Per query: uncached with rollups, uncached raw (where it differs), and the cache-hit path. */
+async function measureQueries(engine: Engine, lastDay: number): Promise<Stat[]> {
+  const rand = seededRandom(opts.seed + 7);
+  const from = new Date(lastDay - 7 * DAY).toISOString().slice(0, 10);
+  const to = new Date(lastDay).toISOString().slice(0, 10);
+  const queries = { ...dashboardQueries(from, to, 'hour'), ...dashboardQueries(from, to, 'day') };
+  const apps = {
+    rollups: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, true, false),
+    raw: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, false, false),
+    cached: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, true, true),
+  };
+  const stats: Stat[] = [];
+  for (const [query, path] of Object.entries(queries)) {
+    for (const mode of ['rollups', 'raw'] as const) {
+      if (mode === 'raw' && !ROLLUP_QUERIES.has(query)) continue;
+      const ms: number[] = [];
+      const deadline = performance.now() + opts.queryBudget * 1000;
+      // A different project each time, as when many merchants open their dashboards.
+      while (ms.length < engine.samples && (ms.length < 3 || performance.now() < deadline)) {
+        ms.push(await timed(apps[mode], bulkProjectId(Math.floor(rand() * engine.projects)), path));
+      }
+      stats.push(stat(engine.name, query, mode === 'rollups' ? 'rollups on' : 'raw only', ms));
+      print(stats.at(-1) as Stat);
+    }
+    const project = bulkProjectId(0);
+    await timed(apps.cached, project, path);
+    const hits: number[] = [];
+    for (let i = 0; i < Math.max(20, engine.samples); i++) hits.push(await timed(apps.cached, project, path));
+    stats.push(stat(engine.name, query, 'cache hit', hits));
+    print(stats.at(-1) as Stat);
+  }
+  return stats;
+}
+
+function print(s: Stat): void {
+  console.log(
+    `${s.engine.padEnd(7)} ${s.query.padEnd(16)} ${s.mode.padEnd(10)} n=${String(s.n).padStart(3)}  p50 ${s.p50.toFixed(1).padStart(8)} ms  p95 ${s.p95.toFixed(1).padStart(8)} ms`,
+  );
+}
+
+interface LoadResult {
+  cache: boolean;
+  seconds: number;
+  dashboards: number;
+  requests: number;
+  errors: number;
+  qps: number;
+  p50: number;
+  p95: number;
+  dashboardP95: number;
+  cacheHitRatio: number;
+}
+
+/**
+ * Many merchants at once over HTTP. Each simulated user opens a project's
+ * dashboard (its ten requests at once, as the page sends them; bigger sites
+ * come more often) for a 1-, 7- or 30-day range, and half the time looks at
+ * the same view again (a reload, a second tab, a colleague): the case the
+ * cache is for.
+ */
+async function mixedLoad(engine: Engine, lastDay: number, cache: boolean): Promise<LoadResult> {
+  const insights = await startInsights(
+    {
+      http: { host: '127.0.0.1', port: 0 },
+      projects: projectsConfig(engine.projects),
+      engine: { kind: 'duckdb', store: { kind: 'dir', root: '/unused' } },
+      tables: engine.tables,
+      queryTimeoutMs: 600_000,
+      cache: cache ? {} : { maxBytes: 1 },
+      logLevel: 'error',
+    },
+    { catalog: engine.catalog, logger },
+  );
+  const ranges = [1, 7, 30].map((days) => ({
+    from: new Date(lastDay - days * DAY).toISOString().slice(0, 10),
+    to: new Date(lastDay).toISOString().slice(0, 10),
+    interval: days <= 3 ? ('hour' as const) : ('day' as const),
+  }));
+  const latencies: number[] = [];
+  const dashboardTimes: number[] = [];
+  let errors = 0;
+  let hits = 0;
+  const started = performance.now();
+  const end = started + opts.loadSeconds * 1000;
+  const request = async (project: string, path: string) => {
+    const t0 = performance.now();
+    try {
+      const res = await fetch(`${insights.url}${path}`, {
+        headers: { authorization: `Bearer ${keyOf(project)}` },
+      });
+      await res.arrayBuffer();
+      if (res.status !== 200) errors += 1;
+      else if (res.headers.get('x-insights-cache') === 'hit') hits += 1;
+      latencies.push(performance.now() - t0);
+    } catch {
+      errors += 1;
+    }
+  };
+  const user = async (u: number) => {
+    const rand = seededRandom(opts.seed * 1000 + u);
+    while (performance.now() < end) {
+      const project = bulkProjectId(Math.floor(engine.projects * rand() ** 2));
+      const range = ranges[Math.floor(rand() * ranges.length)] ?? ranges[0];
+      if (!range) return;
+      const paths = Object.values(dashboardQueries(range.from, range.to, range.interval));
+      do {
+        const t0 = performance.now();
+        await Promise.all(paths.map((path) => request(project, path)));
+        dashboardTimes.push(performance.now() - t0);
+      } while (rand() < 0.5 && performance.now() < end);
+    }
+  };
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, u) => user(u)));
+  const seconds = (performance.now() - started) / 1000;
+  await insights.close();
+  const sorted = latencies.sort((a, b) => a - b);
+  const result = {
+    cache,
+    seconds,
+    dashboards: dashboardTimes.length,
+    requests: latencies.length,
+    errors,
+    qps: latencies.length / seconds,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    dashboardP95: percentile(
+      dashboardTimes.sort((a, b) => a - b),
+      95,
+    ),
+    cacheHitRatio: latencies.length === 0 ? 0 : hits / latencies.length,
+  };
+  console.log(
+    `mixed load, cache ${cache ? 'on ' : 'off'}, ${opts.concurrency} users: ${result.dashboards} dashboards, ${result.requests} requests in ${seconds.toFixed(1)} s = ${result.qps.toFixed(1)} req/s; request p50 ${result.p50.toFixed(0)} ms, p95 ${result.p95.toFixed(0)} ms; whole dashboard p95 ${result.dashboardP95.toFixed(0)} ms; cache hits ${(result.cacheHitRatio * 100).toFixed(0)}%; errors ${errors}`,
+  );
+  return result;
+}
+
+async function tableSizes(catalog: Catalog, tables: WarehouseTables): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const [key, name] of Object.entries(tables)) {
+    const rows = await catalog.query(`SELECT COUNT(*) AS n FROM ${name}`);
+    out[key] = Number(rows[0]?.n ?? 0);
+  }
+  return out;
+}
+
+const TABLES: WarehouseTables = {
+  events: 'events',
+  eventsHourly: 'events_hourly',
+  visitorsHourly: 'visitors_hourly',
+};
+
+async function benchDuckdb(): Promise<Record<string, unknown>> {
+  const dir = await mkdtemp(join(tmpdir(), 'insights-bench-'));
+  try {
+    const t0 = performance.now();
+    await writeBulkWarehouse(
+      { events: opts.events, projects: opts.projects, days: opts.days, startDay: START_DAY, seed: opts.seed },
+      join(dir, 'store', 'wh'),
+    );
+    const generateSeconds = (performance.now() - t0) / 1000;
+    const store = new DirObjectStore({ root: join(dir, 'store') });
+    const catalog = await DuckDbCatalog.create({
+      store,
+      workDir: join(dir, 'work'),
+      refreshIntervalMs: 60_000,
+    });
+    try {
+      const t1 = performance.now();
+      const files = await registerBulkWarehouse({
+        dir: join(dir, 'store', 'wh'),
+        store,
+        catalog,
+        prefix: 'wh/',
+        tables: TABLES,
+        upload: false,
+      });
+      const registerSeconds = (performance.now() - t1) / 1000;
+      const sizes = await tableSizes(catalog, TABLES);
+      console.log(
+        `duckdb: ${opts.events} events, ${opts.projects} projects, ${opts.days} days: generated in ${generateSeconds.toFixed(1)} s, ${files} files registered in ${registerSeconds.toFixed(1)} s; rows ${JSON.stringify(sizes)}`,
+      );
+      const engine = {
+        name: 'duckdb',
+        catalog,
+        dialect: duckdbDialect,
+        tables: TABLES,
+        projects: opts.projects,
+        samples: opts.samples,
+      };
+      const lastDay = Date.parse(`${START_DAY}T00:00:00Z`) + opts.days * DAY;
+      const queries = await measureQueries(engine, lastDay);
+      const load = [await mixedLoad(engine, lastDay, true), await mixedLoad(engine, lastDay, false)];
+      return {
+        events: opts.events,
+        projects: opts.projects,
+        days: opts.days,
+        generateSeconds,
+        files,
+        rows: sizes,
+        queries,
+        load,
+      };
+    } finally {
+      await catalog.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function benchHive(): Promise<Record<string, unknown>> {
+  const env = readStackEnv();
+  const run = `insights_bench_${Date.now().toString(36)}`;
+  const dir = await mkdtemp(join(tmpdir(), 'insights-bench-hive-'));
+  const store = new S3ObjectStore({
+    bucket: env.S3_BUCKET,
+    prefix: run,
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    forcePathStyle: true,
+    credentials: { accessKeyId: env.S3_ACCESS_KEY, secretAccessKey: env.S3_SECRET_KEY },
+  });
+  const catalog = new HiveCatalog({
+    host: env.HIVE_HOST,
+    port: env.HIVE_PORT,
+    auth: env.HIVE_AUTH,
+    poolSize: 2,
+  });
+  const tables = {
+    events: `${run}_events`,
+    eventsHourly: `${run}_events_hourly`,
+    visitorsHourly: `${run}_visitors_hourly`,
+  };
+  try {
+    await store.ensureBucket();
+    const t0 = performance.now();
+    await writeBulkWarehouse(
+      {
+        events: opts.hiveEvents,
+        projects: opts.hiveProjects,
+        days: opts.days,
+        startDay: START_DAY,
+        seed: opts.seed,
+      },
+      dir,
+    );
+    const files = await registerBulkWarehouse({ dir, store, catalog, prefix: '', tables, upload: true });
+    const loadSeconds = (performance.now() - t0) / 1000;
+    const sizes = await tableSizes(catalog, tables);
+    console.log(
+      `hive: ${opts.hiveEvents} events, ${opts.hiveProjects} projects: ${files} files generated, uploaded and registered in ${loadSeconds.toFixed(1)} s; rows ${JSON.stringify(sizes)}`,
+    );
+    const engine = {
+      name: 'hive',
+      catalog,
+      dialect: hiveDialect,
+      tables,
+      projects: opts.hiveProjects,
+      samples: opts.hiveSamples,
+    };
+    const lastDay = Date.parse(`${START_DAY}T00:00:00Z`) + opts.days * DAY;
+    const queries = await measureQueries(engine, lastDay);
+    return {
+      events: opts.hiveEvents,
+      projects: opts.hiveProjects,
+      days: opts.days,
+      files,
+      rows: sizes,
+      queries,
+    };
+  } finally {
+    for (const table of Object.values(tables)) await catalog.dropTable(table).catch(() => undefined);
+    await catalog.close();
+    // Not deletePrefix: Hive's S3A leaves `dir/` markers that the store lists but will not delete as keys.
+    const keys: string[] = [];
+    for await (const info of store.list('')) if (!info.key.endsWith('/')) keys.push(info.key);
+    for (let i = 0; i < keys.length; i += 1000) await store.delete(keys.slice(i, i + 1000));
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const results: Record<string, unknown> = { startedAt: new Date().toISOString(), options: opts };
+results.duckdb = await benchDuckdb();
+if (opts.hive) results.hive = await benchHive();
+await mkdir('test-results', { recursive: true });
+await writeFile(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+console.log(`results written to ${opts.out}`);
