@@ -1,0 +1,158 @@
+/**
+ * @module The one-machine process (`start.ts`) seen from outside, as the demo
+ * and the end-to-end tests use it: find a running one through the
+ * `run.json` it writes in its data directory, or start one as a child
+ * process; ask it for a load; stop it (SIGTERM) or kill it (SIGKILL).
+ * Nothing here imports start.ts: it is only ever run.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+export const START_SCRIPT = fileURLToPath(new URL('../../start.ts', import.meta.url));
+
+/** What start.ts writes to `<dataDir>/run.json` once every server listens. */
+const runInfoSchema = z.object({
+  pid: z.number().int(),
+  startedAt: z.string(),
+  edgeUrl: z.string(),
+  insightsUrl: z.string(),
+  controlUrl: z.string(),
+  controlToken: z.string(),
+  relaySecret: z.string().nullable(),
+  project: z.object({ id: z.string(), writeKey: z.string(), readKey: z.string() }),
+  adapters: z.object({ bus: z.string(), store: z.string(), catalog: z.string() }),
+  loaderCron: z.string(),
+});
+export type RunInfo = z.output<typeof runInfoSchema>;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function readRunFile(dataDir: string): Promise<RunInfo | null> {
+  const text = await readFile(join(dataDir, 'run.json'), 'utf8').catch(() => null);
+  if (text === null) return null;
+  const parsed = runInfoSchema.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : null;
+}
+
+/** The live process of this data directory, or null (none ever ran, or it died without cleaning up). */
+export async function readRunInfo(dataDir: string): Promise<RunInfo | null> {
+  const run = await readRunFile(dataDir);
+  return run && isAlive(run.pid) ? run : null;
+}
+
+export interface OneMachineProcess {
+  run: RunInfo;
+  child: ChildProcess;
+  /** Where its stdout and stderr go (JSON log lines and the banner). */
+  logFile: string;
+  /** SIGTERM (a clean stop: the edge drains, a load in progress finishes); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: no cleanup at all. */
+  kill(): Promise<void>;
+  /** Resolves with the exit code (null when a signal ended it) whenever the process ends. */
+  exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  dataDir: string;
+  /** More command-line flags: --config, ports, --loader-cron off … */
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  /** Default `<dataDir>/logs/one-machine.log` (appended: a restart keeps the earlier lines). */
+  logFile?: string;
+  /** How long to wait for run.json (default 120 s: Hive's first session can be slow). */
+  readyTimeoutMs?: number;
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((done) => child.once('exit', (code) => done(code)));
+}
+
+/** Starts `node start.ts` on `dataDir` and waits until it has written its run.json. */
+export async function startOneMachine(options: StartOptions): Promise<OneMachineProcess> {
+  const dataDir = resolve(options.dataDir);
+  const logFile = options.logFile ?? join(dataDir, 'logs', 'one-machine.log');
+  await mkdir(join(logFile, '..'), { recursive: true });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  await new Promise((ok) => log.once('open', ok));
+  const child = spawn(process.execPath, [START_SCRIPT, '--data-dir', dataDir, ...(options.args ?? [])], {
+    env: options.env ?? process.env,
+    stdio: ['ignore', log, log],
+  });
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  const failed = exited(child);
+  let gone = false;
+  void failed.then(() => {
+    gone = true;
+  });
+  for (;;) {
+    // Our child's file, even if it has died since writing it (a test may make it crash on purpose).
+    const run = await readRunFile(dataDir);
+    if (run && run.pid === child.pid) {
+      return {
+        run,
+        child,
+        logFile,
+        async stop() {
+          if (!gone) child.kill('SIGTERM');
+          const code = await failed;
+          log.end();
+          return code;
+        },
+        async kill() {
+          if (!gone) child.kill('SIGKILL');
+          await failed;
+          log.end();
+        },
+        exited: failed,
+      };
+    }
+    if (gone || Date.now() > deadline) {
+      if (!gone) child.kill('SIGKILL');
+      await failed;
+      log.end();
+      const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-30).join('\n');
+      throw new Error(
+        `start.ts ${gone ? `exited (code ${child.exitCode})` : 'did not get ready in time'}; last lines of ${logFile}:\n${tail}`,
+      );
+    }
+    await sleep(100);
+  }
+}
+
+/** The loader's report of one run (loader/loader-state.ts RunResult, the fields the demo reads). */
+export interface LoadResult {
+  ok: boolean;
+  events: number;
+  duplicates: number;
+  files: number;
+  bytes: number;
+  hours: string[];
+  seconds: number;
+  error?: string;
+}
+
+/** Runs a load now in the running process (waiting for a scheduled one first, if one is running). */
+export async function requestLoad(run: RunInfo): Promise<LoadResult> {
+  const response = await fetch(`${run.controlUrl}/v1/loader/run`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${run.controlToken}` },
+  });
+  const result = (await response.json()) as LoadResult;
+  if (!response.ok || !result.ok)
+    throw new Error(`the load failed (${response.status}): ${result.error ?? 'no reason given'}`);
+  return result;
+}

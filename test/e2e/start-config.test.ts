@@ -1,0 +1,125 @@
+/**
+ * The one-machine configuration as a user meets it, through `node start.ts
+ * --check` (validate, print the result with secrets hidden, exit): the
+ * example files are valid, the environment overrides the file, flags override
+ * both, and a mistake stops start-up with a message naming the field.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { START_SCRIPT } from '../demo/one-machine.ts';
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The environment without anything that would change the answer. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(BEACON_|KAFKA_|S3_|HIVE_|LOG_LEVEL)/.test(k)),
+  );
+  return { ...env, ...extra };
+}
+
+async function check(args: string[], env: Record<string, string> = {}) {
+  const { stdout } = await run(process.execPath, [START_SCRIPT, ...args, '--check'], {
+    cwd: ROOT,
+    env: cleanEnv(env),
+  });
+  return JSON.parse(stdout) as Record<string, Record<string, unknown>>;
+}
+
+async function failure(args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(process.execPath, [START_SCRIPT, ...args, '--check'], { cwd: ROOT, env: cleanEnv() });
+  } catch (error) {
+    const e = error as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+  throw new Error('expected start.ts to refuse the configuration');
+}
+
+describe('start.ts configuration', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'b2h-config-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs on embedded defaults with no file at all', async () => {
+    const config = await check([]);
+    expect(config.bus).toMatchObject({ kind: 'local', fsync: 'always' });
+    expect(config.store).toEqual({ kind: 'dir' });
+    expect(config.catalog).toEqual({ kind: 'duckdb' });
+    expect(config.loader).toMatchObject({ cron: '* * * * *' });
+    expect(config.edge).toMatchObject({ port: 8080 });
+  });
+
+  it('accepts both example files', async () => {
+    const local = await check(['--config', 'beacon.config.example.json']);
+    expect(local.bus).toMatchObject({ kind: 'local' });
+    const prod = await check(['--config', 'prod.example.json']);
+    expect(prod.bus).toMatchObject({ kind: 'kafka', brokers: ['127.0.0.1:19092'] });
+    expect(prod.store).toMatchObject({ kind: 's3', bucket: 'warehouse', secretAccessKey: '***' });
+    expect(prod.catalog).toMatchObject({ kind: 'hive', port: 19100, auth: 'NOSASL' });
+  });
+
+  it('takes the environment over the file, and flags over both', async () => {
+    const config = await check(['--config', 'beacon.config.example.json', '--edge-port', '9001'], {
+      BEACON_EDGE_PORT: '9000',
+      BEACON_INSIGHTS_PORT: '9003',
+      BEACON_BUS: 'kafka',
+      KAFKA_BROKERS: 'k1:9092, k2:9092',
+      BEACON_STORE: 's3',
+      S3_BUCKET: 'b',
+      S3_ENDPOINT: 'http://127.0.0.1:19000',
+      BEACON_CATALOG: 'hive',
+      HIVE_HOST: 'h',
+      HIVE_PORT: '10000',
+    });
+    expect(config.edge).toMatchObject({ port: 9001 });
+    expect(config.insights).toMatchObject({ port: 9003 });
+    // The file's local-log settings do not leak into the Kafka section the environment switched to.
+    expect(config.bus).toEqual({
+      kind: 'kafka',
+      brokers: ['k1:9092', 'k2:9092'],
+      clientId: 'beacon-to-hive',
+      topic: 'events',
+      partitions: 6,
+    });
+    expect(config.store).toMatchObject({ kind: 's3', bucket: 'b', forcePathStyle: true });
+    expect(config.catalog).toMatchObject({ kind: 'hive', host: 'h', port: 10000 });
+  });
+
+  it('fills the adapter the file chose from the stack variables, without switching', async () => {
+    const config = await check(['--config', 'prod.example.json'], { KAFKA_BROKERS: '10.0.0.1:9092' });
+    expect(config.bus).toMatchObject({ kind: 'kafka', brokers: ['10.0.0.1:9092'] });
+    const local = await check([], { KAFKA_BROKERS: '10.0.0.1:9092' });
+    expect(local.bus).toMatchObject({ kind: 'local' });
+  });
+
+  it('refuses a bad file with exit code 2, naming each field', async () => {
+    const file = join(dir, 'bad.json');
+    await writeFile(
+      file,
+      JSON.stringify({ bus: { kind: 'kafka' }, edge: { prot: 1 }, loader: { cron: 'every minute' } }),
+    );
+    const { code, stderr } = await failure(['--config', file]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('bus.brokers');
+    expect(stderr).toContain('Unrecognized key: "prot"');
+    expect(stderr).toContain('loader.cron');
+    expect(stderr).not.toContain('    at '); // a message, not a stack trace
+  });
+
+  it('says which file it cannot read', async () => {
+    const { code, stderr } = await failure(['--config', join(dir, 'missing.json')]);
+    expect(code).toBe(2);
+    expect(stderr).toContain('missing.json');
+  });
+});
