@@ -130,6 +130,9 @@ function hiveSite(options: HiveOptions): string {
     'hive.stats.column.autogather': 'false',
     'hive.compute.query.using.stats': 'false',
     'hive.support.concurrency': 'false',
+    // A map-join's local task is otherwise run through bin/hadoop, which a Maven-jar install lacks:
+    // such queries failed with "return code 1 from MapredLocalTask".
+    'hive.exec.submit.local.task.via.child': 'false',
     'hive.txn.manager': 'org.apache.hadoop.hive.ql.lockmgr.DummyTxnManager',
     // S3A against the test S3 server.
     'fs.s3a.endpoint': options.s3.endpoint,
