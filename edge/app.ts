@@ -10,6 +10,7 @@ import { describeError, errorBody } from './error-response.ts';
 import { registerCollectRoutes } from './routes/collect.ts';
 import { registerOperationRoutes } from './routes/operations.ts';
 import { registerRelayRoute } from './routes/relay.ts';
+import { registerTrackerScriptRoute } from './routes/tracker-script.ts';
 
 export type { EdgeDeps } from './deps.ts';
 
@@ -26,6 +27,7 @@ export function createApp(deps: EdgeDeps): Hono<EdgeEnv> {
   registerCollectRoutes(app, deps);
   registerRelayRoute(app, deps);
   registerOperationRoutes(app, deps);
+  registerTrackerScriptRoute(app, deps);
 
   app.notFound((c) => {
     c.set('route', 'not_found');

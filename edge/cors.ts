@@ -5,12 +5,27 @@
  * request is checked against its own project once authenticated. Origins are
  * echoed, never `*`, with credentials allowed: a sendBeacon Blob sends
  * cookies, and a wildcard would make the browser drop the beacon.
+ *
+ * Answers given before the project is known (too large, malformed JSON, an
+ * unknown key) follow the preflight's rule, so a browser can read a 4xx the
+ * tracker drops the batch on instead of seeing a network error it retries;
+ * and every answer to an allowed origin exposes Retry-After, which the
+ * tracker honours on a 429 or 503 (edge/tracker/README.md).
  */
 import type { Project, ProjectRegistry } from './project-registry.ts';
 import { projectAllowsOrigin } from './project-registry.ts';
 
 const ALLOWED_HEADERS = 'Content-Type, Authorization, Content-Encoding';
 const ALLOWED_METHODS = 'GET, POST, OPTIONS';
+/** Response headers a page may read beyond the CORS-safelisted ones. */
+const EXPOSED_HEADERS = 'Retry-After';
+
+/** Every header a grant sets: what to remove when a provisional grant does not hold. */
+export const GRANT_HEADER_NAMES = [
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+] as const;
 
 export function corsHeaders(origin: string): Record<string, string> {
   return {
@@ -47,5 +62,21 @@ export function requestCorsHeaders(
   project: Project,
 ): Record<string, string> | undefined {
   if (!origin) return {};
-  return projectAllowsOrigin(project, origin) ? corsHeaders(origin) : undefined;
+  return projectAllowsOrigin(project, origin) ? responseCorsHeaders(origin) : undefined;
+}
+
+/**
+ * Headers for a request whose project is not known yet: granted when some
+ * project allows the origin (the preflight's rule), none otherwise. Once the
+ * project is known, `requestCorsHeaders` decides.
+ */
+export function provisionalCorsHeaders(
+  origin: string | undefined,
+  registry: ProjectRegistry,
+): Record<string, string> {
+  return origin && registry.anyProjectAllowsOrigin(origin) ? responseCorsHeaders(origin) : {};
+}
+
+function responseCorsHeaders(origin: string): Record<string, string> {
+  return { ...corsHeaders(origin), 'access-control-expose-headers': EXPOSED_HEADERS };
 }

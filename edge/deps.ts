@@ -27,6 +27,12 @@ export interface EdgeDeps {
   clientIp: (c: Context) => string | undefined;
   /** Defaults to crypto.randomUUID. */
   newMessageId?: () => string;
+  /**
+   * The browser tracker's source, served as GET /t.js; without it /t.js is a 404.
+   * Called per request: the runtime caches (Node builds it once with esbuild,
+   * the Worker imports the bundle as a text module).
+   */
+  trackerScript?: () => Promise<string>;
 }
 
 export type EdgeEnv = { Variables: { route: string } };

@@ -26,6 +26,7 @@ import {
   waitForMessageIds,
 } from './testing/edge-it-fixture.ts';
 import { fuzzRequestArb } from './testing/fuzz-requests.ts';
+import { trackerScript } from './tracker/serve.ts';
 
 const logger = pino({ level: 'warn' });
 let brokers: string[];
@@ -225,5 +226,34 @@ describe('Node edge on real Kafka', () => {
     expect(metrics).toMatch(/^edge_events_accepted_total \d+/m);
     expect(metrics).toMatch(/^edge_spool_bytes 0/m);
     expect(metrics).toContain('edge_request_duration_seconds_bucket');
+    expect(metrics).toContain('# TYPE edge_sink_events_total counter');
+    expect(metrics).toMatch(/^edge_sink_events_total\{path="direct"\} [1-9]\d*$/m);
+  });
+
+  it('serves the tracker at /t.js, built from edge/tracker, gzipped and revalidated by ETag', async () => {
+    const plain = await fetch(`${edge.url}/t.js`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(plain.headers.get('cache-control')).toBe('public, max-age=300');
+    expect(await plain.text()).toBe(await trackerScript());
+
+    // fetch undoes the gzip itself; content-encoding shows it came compressed.
+    const zipped = await fetch(`${edge.url}/t.js`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(await zipped.text()).toBe(await trackerScript());
+    const etag = zipped.headers.get('etag')!;
+    const again = await fetch(`${edge.url}/t.js`, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+  });
+
+  it('lets an allowed browser origin read the answer and its Retry-After', async () => {
+    const res = await fetch(`${edge.url}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8', origin: 'https://shop.example' },
+      body: JSON.stringify({ writeKey: IT_WRITE_KEY, batch: [{ type: 'page', anonymousId: 'cors-it' }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(res.headers.get('access-control-expose-headers')).toBe('Retry-After');
   });
 });

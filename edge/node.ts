@@ -1,11 +1,11 @@
 /**
  * @module The Node runtime of the edge: the regional relay and a standalone
  * collector. It only builds the deps (Kafka through the bus port, the disk
- * spool, prom-client, pino), serves `createApp` with @hono/node-server, and
- * turns SIGTERM into an orderly stop: not ready → no new connections →
- * in-flight requests finish (their events durable) → the spool gets a last
- * chance to drain → the bus closes. Whatever is still spooled is delivered by
- * the next start.
+ * spool, prom-client, pino, the tracker bundled in memory for /t.js), serves
+ * `createApp` with @hono/node-server, and turns SIGTERM into an orderly
+ * stop: not ready → no new connections → in-flight requests finish (their
+ * events durable) → the spool gets a last chance to drain → the bus closes.
+ * Whatever is still spooled is delivered by the next start.
  *
  *   node edge/node.ts --config edge.json      (or configured by env: config.ts)
  */
@@ -28,12 +28,15 @@ import { DiskSpool } from './sink/disk-spool.ts';
 import type { EventSink } from './sink/event-sink.ts';
 import { KafkaOrSpoolSink } from './sink/kafka-or-spool-sink.ts';
 import { registerSinkMetrics } from './sink/sink-metrics.ts';
+import { trackerScript } from './tracker/serve.ts';
 
 export interface StartEdgeOptions {
   /** A bus to use instead of Kafka (one-machine mode passes the local log); the caller closes it. */
   bus?: EventBus;
   logger?: Logger;
   registry?: Registry;
+  /** The source served as /t.js; by default edge/tracker bundled by esbuild on first request. */
+  trackerScript?: () => Promise<string>;
 }
 
 export interface EdgeHandle {
@@ -97,6 +100,7 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     relaySecret: config.relaySecret,
     countryHeader: config.countryHeader,
     clientIp: clientIpReader(config.clientIpHeader),
+    trackerScript: options.trackerScript ?? trackerScript,
   });
 
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {

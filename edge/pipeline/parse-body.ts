@@ -7,7 +7,8 @@
 import { InputError } from '../../shared/errors.ts';
 import { decodeContent, payloadTooLarge, readLimited } from './read-body.ts';
 
-const utf8 = new TextDecoder('utf-8', { ignoreBOM: false });
+// Both options spelled out: Workers' types require them (fatal: false puts U+FFFD in place of bad bytes).
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
 
 export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');

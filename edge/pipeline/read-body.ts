@@ -62,7 +62,10 @@ function invalidEncoding(): InputError {
   });
 }
 
-const FORMATS: Record<string, CompressionFormat[]> = {
+/** What DecompressionStream takes on Node and Workers alike (the DOM's CompressionFormat is not in Workers' types). */
+type DecodeFormat = 'gzip' | 'deflate' | 'deflate-raw';
+
+const FORMATS: Record<string, DecodeFormat[]> = {
   gzip: ['gzip'],
   'x-gzip': ['gzip'],
   // HTTP's "deflate" is zlib-wrapped, but some clients send raw deflate.
@@ -91,7 +94,7 @@ export async function decodeContent(raw: Uint8Array, encoding: string | undefine
   return bytes;
 }
 
-async function decompressAny(bytes: Uint8Array, formats: CompressionFormat[], limit: number) {
+async function decompressAny(bytes: Uint8Array, formats: DecodeFormat[], limit: number) {
   let last: InputError = invalidEncoding();
   for (const format of formats) {
     try {
@@ -104,7 +107,7 @@ async function decompressAny(bytes: Uint8Array, formats: CompressionFormat[], li
   throw last;
 }
 
-function decompress(bytes: Uint8Array, format: CompressionFormat, limit: number): Promise<Uint8Array> {
+function decompress(bytes: Uint8Array, format: DecodeFormat, limit: number): Promise<Uint8Array> {
   const source = new ReadableStream<Uint8Array>({
     start(controller) {
       controller.enqueue(bytes);

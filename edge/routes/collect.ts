@@ -8,7 +8,7 @@ import type { Context, Hono } from 'hono';
 import { InputError } from '../../shared/errors.ts';
 import type { EventType } from '../../shared/event.ts';
 import { EVENT_TYPES } from '../../shared/event.ts';
-import { requestCorsHeaders } from '../cors.ts';
+import { GRANT_HEADER_NAMES, provisionalCorsHeaders, requestCorsHeaders } from '../cors.ts';
 import type { EdgeDeps, EdgeEnv } from '../deps.ts';
 import { RateLimitedError } from '../edge-errors.ts';
 import { errorBody } from '../error-response.ts';
@@ -54,13 +54,15 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
 
     const cors = requestCorsHeaders(c.req.header('origin'), project);
     if (!cors) {
+      // Another project's origins granted the provisional headers; this project refuses.
+      for (const name of GRANT_HEADER_NAMES) c.header(name, undefined);
       throw new InputError('This origin is not allowed for the project; add it to allowedOrigins.', {
         status: 403,
         code: 'origin_not_allowed',
       });
     }
-    // From here on, errors carry CORS headers, so a browser can read them.
-    for (const [name, value] of Object.entries(cors)) c.header(name, value);
+    // From here on, errors carry the project's CORS headers, so a browser can read them.
+    setHeaders(c, cors);
 
     const sent = kind === 'batch' && isRecord(body) && Array.isArray(body.batch) ? body.batch.length : 1;
     const decision = limiter.take(writeKey, project.rateLimit ?? deps.limits.defaultRateLimit, sent);
@@ -96,9 +98,15 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
     return { accepted: events.length, rejected: batch.rejected };
   }
 
+  /** Before the body is read: a 413 or a malformed body must reach the page too (cors.ts). */
+  function grantProvisionally(c: Context<EdgeEnv>) {
+    setHeaders(c, provisionalCorsHeaders(c.req.header('origin'), deps.projects));
+  }
+
   function post(path: string, kind: EndpointKind) {
     app.post(path, async (c) => {
       c.set('route', kind);
+      grantProvisionally(c);
       const bytes = await readRequestBytes(c.req.raw, deps.limits.maxBatchBytes);
       const outcome = await collect(c, kind, parseJson(bytes), bytes.byteLength);
       if (outcome instanceof Response) return outcome;
@@ -117,6 +125,7 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
     c.set('route', 'pixel');
     // A HEAD (link checkers, prefetchers) must not count as an event.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'image/gif' });
+    grantProvisionally(c);
     const body = parsePixelData(c.req.query('data'), deps.limits.maxEventBytes);
     const type =
       isRecord(body) && EVENT_TYPES.includes(body.type as EventType) ? (body.type as EventType) : 'track';
@@ -125,6 +134,10 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
     if (outcome instanceof Response) return outcome;
     return c.body(PIXEL, 200, { 'content-type': 'image/gif', 'cache-control': 'no-store, max-age=0' });
   });
+}
+
+function setHeaders(c: Context<EdgeEnv>, headers: Record<string, string>): void {
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {

@@ -10,7 +10,8 @@ import { gzipSync } from 'node:zlib';
 /** The budget README.md states; serve.test.ts fails when the bundle outgrows it. */
 export const GZIP_BUDGET_BYTES = 3 * 1024;
 
-const ENTRY = fileURLToPath(new URL('./auto-init.ts', import.meta.url));
+// `.href`: the Worker's tests import this (through node.ts) under Workers' globals, whose URL is not Node's.
+const ENTRY = fileURLToPath(new URL('./auto-init.ts', import.meta.url).href);
 
 /** Bundles t.js afresh (about 20 ms). Most callers want `trackerScript()`. */
 export async function buildTrackerScript(): Promise<string> {

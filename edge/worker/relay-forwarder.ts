@@ -161,7 +161,7 @@ async function deliver(
 
 async function postOnce(
   target: RelayTarget,
-  body: Uint8Array<ArrayBuffer>,
+  body: Uint8Array,
   deps: ForwarderDeps,
 ): Promise<{ outcome: RelayOutcome | 'unreachable'; status?: number; detail?: string }> {
   // Signed per attempt: the timestamp stays fresh however long earlier relays took to fail.

@@ -20,10 +20,13 @@ import {
 process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= 'false';
 process.env.WRANGLER_SEND_METRICS ??= 'false';
 
+// `.href`: this file runs in Node but is checked with Workers' globals, whose URL is not Node's.
+const WRANGLER_CONFIG = fileURLToPath(new URL('../../wrangler.toml', import.meta.url).href);
+
 export default defineProject({
   plugins: [
     cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: fileURLToPath(new URL('../../wrangler.toml', import.meta.url)) },
+      wrangler: { configPath: WRANGLER_CONFIG },
       miniflare: {
         bindings: {
           PROJECTS: JSON.stringify([TEST_PROJECT]),

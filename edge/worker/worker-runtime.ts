@@ -11,6 +11,9 @@ import { systemClock } from '../clock.ts';
 import type { EdgeEnv } from '../deps.ts';
 import { noopMetrics } from '../metrics.ts';
 import { createStaticRegistry } from '../project-registry.ts';
+// Written before every run by wrangler's [build] command and by the tests' global setup
+// (edge/worker/README.md, "The tracker"); never committed, so never older than edge/tracker.
+import trackerSource from './generated/t.js.txt';
 import { CLOUDFLARE_QUEUE_LIMITS } from './queue-message.ts';
 import { QueueSink } from './queue-sink.ts';
 import type { ForwarderDeps } from './relay-forwarder.ts';
@@ -59,6 +62,8 @@ function buildRuntime(env: Env): WorkerRuntime {
     relaySecret: undefined,
     countryHeader: 'cf-ipcountry',
     clientIp: (c) => c.req.header('cf-connecting-ip'),
+    // A Worker cannot run esbuild: the bundle arrives as a text module.
+    trackerScript: () => Promise.resolve(trackerSource),
   });
   const forwarder: ForwarderDeps = {
     regions: config.regions,

@@ -11,5 +11,7 @@ declare global {
 declare module 'vitest' {
   export interface ProvidedContext {
     relayCluster: RelayCluster;
+    /** The t.js the Worker serves, as global-setup.ts built it. */
+    trackerScript: string;
   }
 }

@@ -9,6 +9,9 @@ import type { QueuedEvents } from '../queue-message.ts';
 import { TEST_WRITE_KEY } from './relay-fixture.ts';
 import { basic } from './worker-test-kit.ts';
 
+const ANDROID_CHROME =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36';
+
 function post(path: string, body: string, headers: Record<string, string> = {}, cf?: Record<string, string>) {
   return SELF.fetch(`https://edge.test${path}`, {
     method: 'POST',
@@ -34,7 +37,11 @@ describe('POST /v1/batch', () => {
     const response = await post(
       '/v1/batch',
       JSON.stringify({ batch }),
-      { authorization: basic(TEST_WRITE_KEY), 'cf-connecting-ip': '203.0.113.7' },
+      {
+        authorization: basic(TEST_WRITE_KEY),
+        'cf-connecting-ip': '203.0.113.7',
+        'user-agent': ANDROID_CHROME,
+      },
       { continent: 'EU', colo: 'FRA', country: 'DE' },
     );
     expect(response.status).toBe(200);
@@ -54,6 +61,13 @@ describe('POST /v1/batch', () => {
       expect(e.enrichment?.country).toBe('DE');
       expect(e.enrichment?.ipHash).toMatch(/^[0-9a-f]{16}$/);
       expect(JSON.stringify(e)).not.toContain('203.0.113.7');
+      // The user-agent parser runs in workerd too (the Worker bundles the same one).
+      expect(e.enrichment?.userAgent).toEqual({
+        browser: 'Chrome',
+        browserVersion: '120.0.6099.144',
+        os: 'Android',
+        device: 'mobile',
+      });
     }
   });
 });
