@@ -17,6 +17,7 @@
 
 import type { Admin, Kafka, LogEntry, Producer } from 'kafkajs';
 import kafkajs from 'kafkajs';
+import pRetry from 'p-retry';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { BusError } from '../errors.ts';
@@ -258,11 +259,27 @@ export class KafkaBus implements EventBus {
     this.checkOpen();
     const admin = await this.connected('connecting the admin client', () => this.adminConnection());
     try {
-      return await run(admin);
+      // A coordinator that is moving or still loading (a fresh broker's first group
+      // request answers NOT_COORDINATOR) is a protocol error Kafka marks retriable:
+      // retry those briefly; anything else fails at once.
+      return await pRetry(() => run(admin), {
+        retries: 6,
+        minTimeout: 100,
+        maxTimeout: 2_000,
+        shouldRetry: ({ error }) => isRetriableProtocolError(error),
+      });
     } catch (error) {
       throw toBusError(what, error, this.config.brokers);
     }
   }
+}
+
+function isRetriableProtocolError(error: unknown): boolean {
+  return (
+    error instanceof Error &&
+    error.name === 'KafkaJSProtocolError' &&
+    (error as Error & { retriable?: boolean }).retriable === true
+  );
 }
 
 /** Consecutive slices of at most `maxBytes` of keys and values (at least one message each). */
