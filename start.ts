@@ -17,97 +17,65 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
 import { Command } from 'commander';
-import { Cron } from 'croner';
-import { Hono } from 'hono';
-import { bearerAuth } from 'hono/bearer-auth';
-import pRetry from 'p-retry';
 import { z } from 'zod';
 import { ConfigError as EdgeConfigError, parseEdgeConfig } from './edge/config.ts';
 import { type EdgeHandle, startEdge } from './edge/node.ts';
+import { insightsConfigOfSection, insightsSectionSchema } from './insights/config.ts';
 import { startInsights } from './insights/start.ts';
-import type { LoaderConfig } from './loader/config.ts';
-import { loaderConfigSchema } from './loader/config.ts';
-import { LockBusyError } from './loader/object-store-lock.ts';
-import { type RunningLoader, startLoader } from './loader/start.ts';
-import { loaderStatus } from './loader/status.ts';
-import { ensureTables } from './loader/steps/register.ts';
-import type { EventBus } from './shared/bus/bus.ts';
+import { type LoaderConfig, loaderConfigOfSection, loaderSectionSchema } from './loader/config.ts';
+import { createLoaderControlApp } from './loader/control-app.ts';
+import { startLoader } from './loader/start.ts';
+import { createCatalog, createEventBus, createObjectStore } from './shared/adapters.ts';
+import {
+  dirStoreConfigSchema,
+  duckdbCatalogConfigSchema,
+  hiveCatalogConfigSchema,
+  hiveSettingsFromEnv,
+  isJsonObject,
+  kafkaBrokersFromEnv,
+  kafkaBusConfigSchema,
+  localBusConfigSchema,
+  mergeConfigLayers,
+  type StoreConfig,
+  s3SettingsFromEnv,
+  s3StoreConfigSchema,
+} from './shared/adapters-config.ts';
 import { acquireDirectoryLock, type DirectoryLock } from './shared/bus/directory-lock.ts';
-import { createKafkaBus } from './shared/bus/kafka-bus.ts';
-import { openLocalLogBus } from './shared/bus/local-log-bus.ts';
-import type { Catalog } from './shared/catalog/catalog.ts';
-import { DuckDbCatalog } from './shared/catalog/duckdb-catalog.ts';
-import { HiveCatalog } from './shared/catalog/hive-catalog.ts';
+import { InputError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
-import { DirObjectStore } from './shared/object-store/dir-object-store.ts';
-import type { ObjectStore } from './shared/object-store/object-store.ts';
-import { S3ObjectStore } from './shared/object-store/s3-object-store.ts';
+import { listenOnNode } from './shared/node-server.ts';
 
 // ---------------------------------------------------------------- configuration
 
 const port = z.number().int().min(1).max(32767); // Linux hands out outgoing ports from 32768 up.
 const tableName = z.string().regex(/^[a-z_][a-z0-9_]{0,127}$/, 'lower-case letters, digits and _');
-const cron = z
-  .string()
-  .refine((expr) => expr === 'off' || validCron(expr), 'a cron expression such as "*/5 * * * *", or "off"');
+const topic = { topic: z.string().min(1).default('events') };
 
+// The adapters' own settings (shared/adapters-config.ts); the bus directory and scratch space live in the data dir.
 const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   host: z.string().min(1).default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   bus: z
     .discriminatedUnion('kind', [
-      z.strictObject({
-        kind: z.literal('local'),
-        fsync: z.enum(['always', 'interval', 'never']).default('always'),
-        topic: z.string().min(1).default('events'),
-        partitions: z.number().int().positive().default(3),
-      }),
-      z.strictObject({
-        kind: z.literal('kafka'),
-        brokers: z.array(z.string().min(1)).min(1),
-        clientId: z.string().min(1).default('beacon-to-hive'),
-        topic: z.string().min(1).default('events'),
-        partitions: z.number().int().positive().default(6),
-      }),
+      localBusConfigSchema
+        .omit({ dir: true })
+        .extend({ ...topic, partitions: z.number().int().positive().default(3) }),
+      kafkaBusConfigSchema.extend({ ...topic, partitions: z.number().int().positive().default(6) }),
     ])
     .default({ kind: 'local', fsync: 'always', topic: 'events', partitions: 3 }),
   store: z
     .discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('dir'), root: z.string().min(1).optional() }),
-      z.strictObject({
-        kind: z.literal('s3'),
-        bucket: z.string().min(1),
-        prefix: z.string().default(''),
-        endpoint: z.url().optional(),
-        region: z.string().default('us-east-1'),
-        forcePathStyle: z.boolean().default(false),
-        accessKeyId: z.string().optional(),
-        secretAccessKey: z.string().optional(),
-      }),
+      dirStoreConfigSchema.extend({ root: z.string().min(1).optional() }),
+      s3StoreConfigSchema,
     ])
     .default({ kind: 'dir' }),
   catalog: z
     .discriminatedUnion('kind', [
-      z.strictObject({
-        kind: z.literal('duckdb'),
-        memoryLimit: z.string().optional(),
-        threads: z.number().int().positive().optional(),
-      }),
-      z.strictObject({
-        kind: z.literal('hive'),
-        host: z.string().min(1),
-        port: z.number().int().min(1).max(65535),
-        auth: z.enum(['NOSASL', 'NONE']).default('NOSASL'),
-        database: z.string().optional(),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        poolSize: z.number().int().positive().default(4),
-      }),
+      duckdbCatalogConfigSchema.pick({ kind: true, memoryLimit: true, threads: true }),
+      hiveCatalogConfigSchema,
     ])
     .default({ kind: 'duckdb' }),
   tables: z
@@ -147,26 +115,8 @@ const configSchema = z.strictObject({
       shutdownGraceMs: z.number().int().nonnegative().default(10_000),
     })
     .prefault({}),
-  loader: z
-    .strictObject({
-      /** When loads run (UTC). "off": only when asked (POST /v1/loader/run on the control port). */
-      cron: cron.default('* * * * *'),
-      jitterSeconds: z.number().int().min(0).default(0),
-      group: z.string().min(1).default('beacon-loader'),
-      dedupHorizonHours: z.number().int().min(0).optional(),
-      lockTtlMinutes: z.number().positive().optional(),
-      maxRowsPerFile: z.number().int().positive().optional(),
-      duckdb: z.strictObject({ memoryLimit: z.string(), threads: z.number().int().positive() }).optional(),
-    })
-    .prefault({}),
-  insights: z
-    .strictObject({
-      port: port.default(8083),
-      rollups: z.boolean().default(true),
-      queryTimeoutMs: z.number().int().positive().default(30_000),
-      cache: z.record(z.string(), z.unknown()).optional(),
-    })
-    .prefault({}),
+  loader: loaderSectionSchema,
+  insights: insightsSectionSchema,
   control: z.strictObject({ port: port.default(8084) }).prefault({}),
 });
 
@@ -174,29 +124,6 @@ type Config = z.output<typeof configSchema>;
 type Json = Record<string, unknown>;
 
 class ConfigError extends Error {}
-
-function validCron(expr: string): boolean {
-  try {
-    new Cron(expr, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Objects merge key by key; anything else (arrays included) is replaced. */
-function merge(base: Json, over: Json): Json {
-  const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    // An adapter section whose kind changes is replaced whole: the old kind's keys mean nothing to the new one.
-    const switched = isObject(v) && isObject(out[k]) && 'kind' in v && v.kind !== (out[k] as Json).kind;
-    out[k] = isObject(v) && isObject(out[k]) && !switched ? merge(out[k] as Json, v) : v;
-  }
-  return out;
-}
 
 const numberOf = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
 
@@ -209,7 +136,7 @@ const numberOf = (v: string | undefined) => (v === undefined || v === '' ? undef
 function fromEnvironment(env: NodeJS.ProcessEnv, file: Json): Json {
   const out: Json = {};
   const section = (name: string): Json => {
-    if (!isObject(out[name])) out[name] = {};
+    if (!isJsonObject(out[name])) out[name] = {};
     return out[name] as Json;
   };
   if (env.BEACON_DATA_DIR) out.dataDir = env.BEACON_DATA_DIR;
@@ -223,24 +150,12 @@ function fromEnvironment(env: NodeJS.ProcessEnv, file: Json): Json {
     if (switchVar) section(name).kind = switchVar;
     return switchVar ?? ((file[name] as Json | undefined)?.kind as string | undefined) ?? fallback;
   };
-  if (kindOf('bus', env.BEACON_BUS, 'local') === 'kafka' && env.KAFKA_BROKERS)
-    section('bus').brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim());
-  if (kindOf('store', env.BEACON_STORE, 'dir') === 's3') {
-    const s3 = section('store');
-    if (env.S3_BUCKET) s3.bucket = env.S3_BUCKET;
-    if (env.S3_PREFIX) s3.prefix = env.S3_PREFIX;
-    if (env.S3_REGION) s3.region = env.S3_REGION;
-    if (env.S3_ACCESS_KEY) s3.accessKeyId = env.S3_ACCESS_KEY;
-    if (env.S3_SECRET_KEY) s3.secretAccessKey = env.S3_SECRET_KEY;
-    // An explicit endpoint is an S3-compatible server, which wants path-style URLs.
-    if (env.S3_ENDPOINT) Object.assign(s3, { endpoint: env.S3_ENDPOINT, forcePathStyle: true });
-  }
-  if (kindOf('catalog', env.BEACON_CATALOG, 'duckdb') === 'hive') {
-    const hive = section('catalog');
-    if (env.HIVE_HOST) hive.host = env.HIVE_HOST;
-    if (env.HIVE_PORT) hive.port = numberOf(env.HIVE_PORT);
-    if (env.HIVE_AUTH) hive.auth = env.HIVE_AUTH;
-  }
+  const brokers = kafkaBrokersFromEnv(env);
+  if (kindOf('bus', env.BEACON_BUS, 'local') === 'kafka' && brokers) section('bus').brokers = brokers;
+  if (kindOf('store', env.BEACON_STORE, 'dir') === 's3')
+    Object.assign(section('store'), s3SettingsFromEnv(env));
+  if (kindOf('catalog', env.BEACON_CATALOG, 'duckdb') === 'hive')
+    Object.assign(section('catalog'), hiveSettingsFromEnv(env));
   return out;
 }
 
@@ -279,10 +194,12 @@ async function loadConfig(cli: CliOptions, env: NodeJS.ProcessEnv): Promise<Conf
     } catch (err) {
       throw new ConfigError(`Cannot read the config file ${path}: ${(err as Error).message}`);
     }
-    if (!isObject(parsed)) throw new ConfigError(`${path} must hold a JSON object`);
+    if (!isJsonObject(parsed)) throw new ConfigError(`${path} must hold a JSON object`);
     file = parsed;
   }
-  const result = configSchema.safeParse(merge(merge(file, fromEnvironment(env, file)), fromCli(cli)));
+  const result = configSchema.safeParse(
+    mergeConfigLayers(mergeConfigLayers(file, fromEnvironment(env, file)), fromCli(cli)),
+  );
   if (!result.success) {
     throw new ConfigError(
       `Invalid configuration${path ? ` (${path}, overridden by environment and flags)` : ''}:\n${z.prettifyError(result.error)}`,
@@ -342,7 +259,7 @@ interface Plan {
   secrets: LocalSecrets;
   edge: Parameters<typeof startEdge>[0];
   loader: LoaderConfig;
-  insights: Parameters<typeof startInsights>[0];
+  insights: ReturnType<typeof insightsConfigOfSection>;
 }
 
 /** Every deployable's config, validated before anything opens a port or a file. */
@@ -390,164 +307,30 @@ async function plan(config: Config): Promise<Plan> {
     spool: { dir: join(dataDir, 'spool'), ...(edge.spoolMaxBytes ? { maxBytes: edge.spoolMaxBytes } : {}) },
     shutdownGraceMs: edge.shutdownGraceMs,
   });
-  const loader = loaderConfigSchema.safeParse({
+  const loader = loaderConfigOfSection(config.loader, {
     topic: bus.topic,
-    group: config.loader.group,
     tables: config.tables,
-    schedule: {
-      cron: config.loader.cron === 'off' ? '0 0 1 1 *' : config.loader.cron,
-      jitterSeconds: config.loader.jitterSeconds,
-    },
     tempDir: join(dataDir, 'tmp', 'loader'),
     logLevel: config.logLevel,
-    ...(config.loader.dedupHorizonHours !== undefined
-      ? { dedupHorizonHours: config.loader.dedupHorizonHours }
-      : {}),
-    ...(config.loader.lockTtlMinutes !== undefined ? { lockTtlMinutes: config.loader.lockTtlMinutes } : {}),
-    ...(config.loader.maxRowsPerFile !== undefined ? { maxRowsPerFile: config.loader.maxRowsPerFile } : {}),
-    ...(config.loader.duckdb ? { duckdb: config.loader.duckdb } : {}),
   });
-  if (!loader.success) throw new ConfigError(`Invalid loader settings:\n${z.prettifyError(loader.error)}`);
-  const { catalog, store } = config;
-  const insights = {
-    http: { host: config.host, port: config.insights.port },
-    projects: projects
-      .filter((p) => p.readKeys.length > 0)
-      .map((p) => ({ id: p.id, ...(p.name ? { name: p.name } : {}), readKeys: p.readKeys })),
+  const insights = insightsConfigOfSection(config.insights, {
+    host: config.host,
+    projects,
+    // The catalog is passed in (one for both the loader and insights); the engine names its dialect.
     engine:
-      catalog.kind === 'hive'
-        ? {
-            kind: 'hive' as const,
-            host: catalog.host,
-            port: catalog.port,
-            auth: catalog.auth,
-            poolSize: catalog.poolSize,
-          }
-        : {
-            kind: 'duckdb' as const,
-            store: store.kind === 'dir' ? { kind: 'dir' as const, root: storeRoot(config, dataDir) } : store,
-          },
+      config.catalog.kind === 'hive' ? config.catalog : { kind: 'duckdb', store: storeOf(config, dataDir) },
     tables: config.tables,
-    rollups: config.insights.rollups,
-    queryTimeoutMs: config.insights.queryTimeoutMs,
-    ...(config.insights.cache ? { cache: config.insights.cache } : {}),
     logLevel: config.logLevel,
-  };
-  if (insights.projects.length === 0)
-    throw new ConfigError('No project has a read key: insights would answer nobody');
-  return { config, dataDir, secrets, edge: edgeConfig, loader: loader.data, insights };
-}
-
-function storeRoot(config: Config, dataDir: string): string {
-  return config.store.kind === 'dir' ? resolve(config.store.root ?? join(dataDir, 'warehouse')) : '';
-}
-
-// ---------------------------------------------------------------- ports
-
-async function openBus(config: Config, dataDir: string, logger: Logger): Promise<EventBus> {
-  const bus = config.bus;
-  if (bus.kind === 'local') return openLocalLogBus({ dir: join(dataDir, 'bus'), fsync: bus.fsync }, logger);
-  return createKafkaBus({ brokers: bus.brokers, clientId: bus.clientId }, logger);
-}
-
-function openStore(config: Config, dataDir: string): ObjectStore {
-  const store = config.store;
-  if (store.kind === 'dir') return new DirObjectStore({ root: storeRoot(config, dataDir) });
-  return new S3ObjectStore({
-    bucket: store.bucket,
-    prefix: store.prefix,
-    region: store.region,
-    forcePathStyle: store.forcePathStyle,
-    ...(store.endpoint ? { endpoint: store.endpoint } : {}),
-    ...(store.accessKeyId && store.secretAccessKey
-      ? { credentials: { accessKeyId: store.accessKeyId, secretAccessKey: store.secretAccessKey } }
-      : {}),
   });
+  return { config, dataDir, secrets, edge: edgeConfig, loader, insights };
 }
 
-/** One catalog for the loader (which registers) and insights (which queries): both see every change at once. */
-async function openCatalog(
-  config: Config,
-  dataDir: string,
-  store: ObjectStore,
-  logger: Logger,
-): Promise<Catalog> {
-  const catalog = config.catalog;
-  if (catalog.kind === 'hive') {
-    return new HiveCatalog({
-      host: catalog.host,
-      port: catalog.port,
-      auth: catalog.auth,
-      poolSize: catalog.poolSize,
-      ...(catalog.database ? { database: catalog.database } : {}),
-      ...(catalog.username ? { username: catalog.username } : {}),
-      ...(catalog.password ? { password: catalog.password } : {}),
-      logger,
-    });
-  }
-  return DuckDbCatalog.create({
-    store,
-    workDir: join(dataDir, 'tmp', 'duckdb'),
-    logger,
-    ...(catalog.threads ? { threads: catalog.threads } : {}),
-    ...(catalog.memoryLimit ? { memoryLimit: catalog.memoryLimit } : {}),
-  });
-}
-
-// ---------------------------------------------------------------- control server
-
-/**
- * The loader has no HTTP surface of its own; here it gets one: its metrics,
- * its status, and a load on demand. A requested load that meets a scheduled
- * one waits for it and runs after, so what was acknowledged before the
- * request is loaded when the answer comes.
- */
-function controlApp(loader: RunningLoader, controlToken: string, logger: Logger): Hono {
-  const app = new Hono();
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
-  app.get('/metrics', async (c) =>
-    c.body(await loader.metrics.registry.metrics(), 200, {
-      'content-type': loader.metrics.registry.contentType,
-    }),
-  );
-  app.use('/v1/*', bearerAuth({ token: controlToken }));
-  app.get('/v1/loader/status', async (c) => c.json(await loaderStatus(loader.deps)));
-  app.post('/v1/loader/run', async (c) => {
-    try {
-      const result = await pRetry(() => loader.runNow(), {
-        retries: 120,
-        minTimeout: 250,
-        maxTimeout: 2000,
-        shouldRetry: ({ error }) => error instanceof LockBusyError,
-      });
-      return c.json(result);
-    } catch (err) {
-      logger.error({ err }, 'requested load failed');
-      return c.json({ ok: false, error: (err as Error).message }, err instanceof LockBusyError ? 409 : 500);
-    }
-  });
-  return app;
-}
-
-async function listen(
-  app: Hono,
-  host: string,
-  portNumber: number,
-): Promise<{ url: string; close(): Promise<void> }> {
-  const server = serve({ fetch: app.fetch, hostname: host, port: portNumber });
-  await new Promise<void>((ok, fail) => {
-    server.once('listening', ok);
-    server.once('error', fail);
-  });
-  const { port: bound } = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${bound}`,
-    close: () =>
-      new Promise<void>((done) => {
-        server.close(() => done());
-        if ('closeIdleConnections' in server) server.closeIdleConnections();
-      }),
-  };
+/** The store config with the directory resolved: <dataDir>/warehouse unless the file names one. */
+function storeOf(config: Config, dataDir: string): StoreConfig {
+  const { store } = config;
+  return store.kind === 's3'
+    ? store
+    : { kind: 'dir', root: resolve(store.root ?? join(dataDir, 'warehouse')) };
 }
 
 // ---------------------------------------------------------------- start and stop
@@ -588,28 +371,32 @@ async function startAll(p: Plan, log: Logger): Promise<Running> {
     // Scratch space of a process that died (kill -9): nothing in it outlives the process that made it.
     await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
 
-    const bus = await openBus(config, dataDir, createLogger('bus', level));
+    const busConfig = config.bus.kind === 'local' ? { ...config.bus, dir: join(dataDir, 'bus') } : config.bus;
+    const bus = await createEventBus(busConfig, createLogger('bus', level));
     closers.push({ name: 'bus', close: () => bus.close() });
-    const store = openStore(config, dataDir);
-    const catalog = await openCatalog(config, dataDir, store, createLogger('catalog', level));
+    const store = createObjectStore(storeOf(config, dataDir));
+    // One catalog for the loader (which registers) and insights (which queries): both see every change at once.
+    const catalog = await createCatalog(config.catalog, {
+      store,
+      workDir: join(dataDir, 'tmp', 'duckdb'),
+      logger: createLogger('catalog', level),
+    });
     closers.push({ name: 'catalog', close: () => catalog.close() });
 
     const loader = await startLoader(p.loader, {
       ports: { bus, store, catalog },
       logger: createLogger('loader', level),
       schedule: config.loader.cron !== 'off',
+      // The dashboard asks for the tables before the first load has made them.
+      ensureTables: true,
     });
     closers.push({ name: 'loader', close: () => loader.stop() });
-    // The dashboard asks for the tables before the first load has made them.
-    await ensureTables(loader.deps);
 
     const insights = await startInsights(p.insights, { catalog, logger: createLogger('insights', level) });
     closers.push({ name: 'insights', close: () => insights.close() });
-    const control = await listen(
-      controlApp(loader, secrets.controlToken, log),
-      config.host,
-      config.control.port,
-    );
+    // The loader has no HTTP surface of its own in this process: its metrics, status and a load on demand.
+    const controlApp = createLoaderControlApp(loader, { token: secrets.controlToken, logger: log });
+    const control = await listenOnNode(controlApp.fetch, config.host, config.control.port);
     closers.push({ name: 'control', close: () => control.close() });
     // Last to start, first to stop: it drains what it acknowledged into the bus before the bus closes.
     const edge: EdgeHandle = await startEdge(p.edge, { bus, logger: createLogger('edge', level) });
@@ -639,9 +426,7 @@ async function startAll(p: Plan, log: Logger): Promise<Running> {
     closers.push({ name: 'run.json', close: () => rm(runFile, { force: true }) });
 
     // Whatever the last session acknowledged but did not load (Ctrl-C between loads, kill -9) is loaded now.
-    loader.runNow().catch((err: unknown) => {
-      if (!(err instanceof LockBusyError)) log.error({ err }, 'start-up load failed; the next one retries');
-    });
+    loader.runInBackground();
     return { run, stop: closeAll };
   } catch (err) {
     await closeAll();
@@ -748,7 +533,8 @@ async function main(argv: string[]): Promise<void> {
 
 /** Mistakes the user fixes (configuration, a port in use): a message, not a stack trace. */
 function userError(err: unknown): string | null {
-  if (err instanceof ConfigError || err instanceof EdgeConfigError) return err.message;
+  if (err instanceof ConfigError || err instanceof EdgeConfigError || err instanceof InputError)
+    return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE' || code === 'EACCES')
     return `${(err as Error).message}: pick another port (--edge-port, --insights-port, --control-port) or stop what holds it`;

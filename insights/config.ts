@@ -5,6 +5,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import {
+  duckdbCatalogConfigSchema,
+  hiveCatalogConfigSchema,
+  storeConfigSchema,
+} from '../shared/adapters-config.ts';
+import { InputError } from '../shared/errors.ts';
 import { TABLES } from '../shared/warehouse.ts';
 import { PROJECT_ID_PATTERN } from './params.ts';
 import { DEFAULT_CACHE_OPTIONS } from './result-cache.ts';
@@ -13,41 +19,14 @@ const tableName = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})?$/, 'a table name');
 
-const storeSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('dir'), root: z.string().min(1) }),
-  z.strictObject({
-    kind: z.literal('s3'),
-    bucket: z.string().min(1),
-    prefix: z.string().default(''),
-    endpoint: z.url().optional(),
-    region: z.string().default('us-east-1'),
-    forcePathStyle: z.boolean().default(false),
-    accessKeyId: z.string().optional(),
-    secretAccessKey: z.string().optional(),
-  }),
-]);
-
+// Adapter settings mean what they mean everywhere (shared/adapters-config.ts); insights' own defaults differ.
 const engineSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('duckdb'),
+  duckdbCatalogConfigSchema.extend({
     /** Where the warehouse and the embedded catalog's metadata live. */
-    store: storeSchema,
-    metadataKey: z.string().optional(),
-    workDir: z.string().optional(),
-    threads: z.number().int().positive().optional(),
-    memoryLimit: z.string().optional(),
+    store: storeConfigSchema,
     connections: z.number().int().positive().default(4),
   }),
-  z.strictObject({
-    kind: z.literal('hive'),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    auth: z.enum(['NOSASL', 'NONE']).default('NONE'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    database: z.string().optional(),
-    poolSize: z.number().int().positive().default(4),
-  }),
+  hiveCatalogConfigSchema.extend({ auth: z.enum(['NOSASL', 'NONE']).default('NONE') }),
 ]);
 
 export const insightsConfigSchema = z.strictObject({
@@ -101,4 +80,51 @@ export function parseInsightsConfig(input: unknown): InsightsConfig {
 
 export async function readInsightsConfig(path: string): Promise<InsightsConfig> {
   return parseInsightsConfig(JSON.parse(await readFile(path, 'utf8')));
+}
+
+/**
+ * Insights' section of a combined config file (the one-machine `start.ts`):
+ * what a person tunes there; host, projects, engine and tables come from the
+ * file's shared sections.
+ */
+export const insightsSectionSchema = z
+  .strictObject({
+    // Below 32768: Linux hands out outgoing ports above it.
+    port: z.number().int().min(1).max(32767).default(8083),
+    rollups: z.boolean().default(true),
+    queryTimeoutMs: z.number().int().positive().default(30_000),
+    cache: z.record(z.string(), z.unknown()).optional(),
+  })
+  .prefault({});
+
+export type InsightsSection = z.output<typeof insightsSectionSchema>;
+
+/** A full insights config from its section and the combined file's shared settings; an InputError says what is wrong. */
+export function insightsConfigOfSection(
+  section: InsightsSection,
+  shared: {
+    host: string;
+    projects: { id: string; name?: string | undefined; readKeys: string[] }[];
+    engine: InsightsConfigInput['engine'];
+    tables: InsightsConfigInput['tables'];
+    logLevel: InsightsConfigInput['logLevel'];
+  },
+): InsightsConfig {
+  const projects = shared.projects
+    .filter((p) => p.readKeys.length > 0)
+    .map((p) => ({ id: p.id, ...(p.name ? { name: p.name } : {}), readKeys: p.readKeys }));
+  const bad = (message: string) => new InputError(message, { status: 400, code: 'bad_config' });
+  if (projects.length === 0) throw bad('No project has a read key: insights would answer nobody');
+  const result = insightsConfigSchema.safeParse({
+    http: { host: shared.host, port: section.port },
+    projects,
+    engine: shared.engine,
+    tables: shared.tables,
+    rollups: section.rollups,
+    queryTimeoutMs: section.queryTimeoutMs,
+    ...(section.cache ? { cache: section.cache } : {}),
+    logLevel: shared.logLevel,
+  });
+  if (!result.success) throw bad(`Invalid insights settings:\n${z.prettifyError(result.error)}`);
+  return result.data;
 }

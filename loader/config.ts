@@ -8,46 +8,34 @@
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Cron } from 'croner';
 import { z } from 'zod';
+import {
+  dirStoreConfigSchema,
+  duckdbCatalogConfigSchema,
+  hiveCatalogConfigSchema,
+  hiveSettingsFromEnv,
+  isJsonObject,
+  kafkaBrokersFromEnv,
+  kafkaBusConfigSchema,
+  localBusConfigSchema,
+  mergeConfigLayers,
+  s3SettingsFromEnv,
+  s3StoreConfigSchema,
+} from '../shared/adapters-config.ts';
 import { InputError } from '../shared/errors.ts';
 import type { LoaderSettings } from './loader-deps.ts';
 
+// Adapter settings mean what they mean everywhere (shared/adapters-config.ts); the loader's own defaults differ.
+// Not strict: a key another service's section adds is ignored here, as it always was.
 const busSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('local'),
-    dir: z.string().min(1),
-    fsync: z.enum(['always', 'interval', 'never']).optional(),
-  }),
-  z.object({
-    kind: z.literal('kafka'),
-    brokers: z.array(z.string().min(1)).min(1),
-    clientId: z.string().default('beacon-loader'),
-  }),
+  localBusConfigSchema.strip(),
+  kafkaBusConfigSchema.extend({ clientId: z.string().min(1).default('beacon-loader') }).strip(),
 ]);
-
-const storeSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('dir'), root: z.string().min(1) }),
-  z.object({
-    kind: z.literal('s3'),
-    bucket: z.string().min(1),
-    prefix: z.string().default(''),
-    endpoint: z.string().optional(),
-    region: z.string().default('us-east-1'),
-    forcePathStyle: z.boolean().default(false),
-    accessKeyId: z.string().optional(),
-    secretAccessKey: z.string().optional(),
-  }),
-]);
-
+const storeSchema = z.discriminatedUnion('kind', [dirStoreConfigSchema.strip(), s3StoreConfigSchema.strip()]);
 const catalogSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('duckdb'), workDir: z.string().optional() }),
-  z.object({
-    kind: z.literal('hive'),
-    host: z.string().min(1),
-    port: z.number().int().positive(),
-    auth: z.enum(['NOSASL', 'NONE']).default('NOSASL'),
-    database: z.string().default('default'),
-  }),
+  duckdbCatalogConfigSchema.strip(),
+  hiveCatalogConfigSchema.extend({ database: z.string().default('default') }).strip(),
 ]);
 
 export const loaderConfigSchema = z.object({
@@ -99,7 +87,7 @@ export const loaderConfigSchema = z.object({
     })
     .default({ cron: '5 * * * *', jitterSeconds: 60 }),
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  bus: busSchema.default({ kind: 'local', dir: './data/bus' }),
+  bus: busSchema.default({ kind: 'local', dir: './data/bus', fsync: 'always' }),
   store: storeSchema.default({ kind: 'dir', root: './data/warehouse' }),
   catalog: catalogSchema.default({ kind: 'duckdb' }),
 });
@@ -130,20 +118,6 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
 
 type Json = Record<string, unknown>;
 
-function isObject(value: unknown): value is Json {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** Objects merge key by key; anything else is replaced. */
-function merge(base: Json, over: Json): Json {
-  const out: Json = { ...base };
-  for (const [k, v] of Object.entries(over)) {
-    if (v === undefined) continue;
-    out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : v;
-  }
-  return out;
-}
-
 /**
  * Environment overrides. LOADER_BUS=local|kafka with LOADER_BUS_DIR or
  * KAFKA_BROKERS (comma-separated); LOADER_STORE=dir|s3 with LOADER_STORE_DIR
@@ -164,31 +138,12 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Json {
   set('logLevel', env.LOG_LEVEL);
   if (env.LOADER_CRON) out.schedule = { cron: env.LOADER_CRON };
   if (env.LOADER_BUS === 'local') out.bus = { kind: 'local', dir: env.LOADER_BUS_DIR ?? './data/bus' };
-  if (env.LOADER_BUS === 'kafka')
-    out.bus = { kind: 'kafka', brokers: (env.KAFKA_BROKERS ?? '').split(',').filter(Boolean) };
+  if (env.LOADER_BUS === 'kafka') out.bus = { kind: 'kafka', brokers: kafkaBrokersFromEnv(env) ?? [] };
   if (env.LOADER_STORE === 'dir')
     out.store = { kind: 'dir', root: env.LOADER_STORE_DIR ?? './data/warehouse' };
-  if (env.LOADER_STORE === 's3') {
-    out.store = {
-      kind: 's3',
-      bucket: env.S3_BUCKET,
-      prefix: env.S3_PREFIX,
-      endpoint: env.S3_ENDPOINT,
-      region: env.S3_REGION,
-      forcePathStyle: env.S3_ENDPOINT ? true : undefined,
-      accessKeyId: env.S3_ACCESS_KEY,
-      secretAccessKey: env.S3_SECRET_KEY,
-    };
-  }
+  if (env.LOADER_STORE === 's3') out.store = { kind: 's3', ...s3SettingsFromEnv(env) };
   if (env.LOADER_CATALOG === 'duckdb') out.catalog = { kind: 'duckdb' };
-  if (env.LOADER_CATALOG === 'hive') {
-    out.catalog = {
-      kind: 'hive',
-      host: env.HIVE_HOST,
-      port: env.HIVE_PORT ? Number(env.HIVE_PORT) : undefined,
-      auth: env.HIVE_AUTH,
-    };
-  }
+  if (env.LOADER_CATALOG === 'hive') out.catalog = { kind: 'hive', ...hiveSettingsFromEnv(env) };
   return out;
 }
 
@@ -210,18 +165,77 @@ export async function loadConfig(
       });
     }
     const parsed: unknown = JSON.parse(text);
-    if (!isObject(parsed))
+    if (!isJsonObject(parsed))
       throw new InputError(`${file} must hold a JSON object`, { status: 400, code: 'bad_config' });
     // A shared config file may hold every service's settings: ours sit under "loader" when present.
-    fromFile = isObject(parsed.loader) ? parsed.loader : parsed;
+    fromFile = isJsonObject(parsed.loader) ? parsed.loader : parsed;
   }
-  const merged = merge(merge(fromFile, configFromEnv(env)), (options.overrides ?? {}) as Json);
+  const merged = mergeConfigLayers(
+    mergeConfigLayers(fromFile, configFromEnv(env)),
+    (options.overrides ?? {}) as Json,
+  );
   const result = loaderConfigSchema.safeParse(merged);
   if (!result.success) {
     const problems = result.error.issues
       .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('; ');
     throw new InputError(`invalid loader configuration: ${problems}`, { status: 400, code: 'bad_config' });
+  }
+  return result.data;
+}
+
+function validCron(expr: string): boolean {
+  try {
+    new Cron(expr, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The loader's section of a combined config file (the one-machine `start.ts`):
+ * the few settings a person tunes there; topic, tables and adapters come from
+ * the file's shared sections. Cron "off": loads run only when asked.
+ */
+export const loaderSectionSchema = z
+  .strictObject({
+    /** When loads run (UTC). "off": only when asked (POST /v1/loader/run on the control port). */
+    cron: z
+      .string()
+      .refine(
+        (expr) => expr === 'off' || validCron(expr),
+        'a cron expression such as "*/5 * * * *", or "off"',
+      )
+      .default('* * * * *'),
+    jitterSeconds: z.number().int().min(0).default(0),
+    group: z.string().min(1).default('beacon-loader'),
+    dedupHorizonHours: z.number().int().min(0).optional(),
+    lockTtlMinutes: z.number().positive().optional(),
+    maxRowsPerFile: z.number().int().positive().optional(),
+    duckdb: z.strictObject({ memoryLimit: z.string(), threads: z.number().int().positive() }).optional(),
+  })
+  .prefault({});
+
+export type LoaderSection = z.output<typeof loaderSectionSchema>;
+
+/** A full loader config from its section and the combined file's shared settings; an InputError names a bad field. */
+export function loaderConfigOfSection(
+  section: LoaderSection,
+  shared: Pick<LoaderConfigInput, 'topic' | 'tables' | 'tempDir' | 'logLevel'>,
+): LoaderConfig {
+  const { cron, jitterSeconds, ...rest } = section;
+  const result = loaderConfigSchema.safeParse({
+    ...shared,
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    // A schedule that never comes due when "off": `startLoader(config, { schedule: false })` runs none at all.
+    schedule: { cron: cron === 'off' ? '0 0 1 1 *' : cron, jitterSeconds },
+  });
+  if (!result.success) {
+    throw new InputError(`Invalid loader settings:\n${z.prettifyError(result.error)}`, {
+      status: 400,
+      code: 'bad_config',
+    });
   }
   return result.data;
 }

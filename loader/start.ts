@@ -8,6 +8,7 @@
  * Metrics go to a prom-client registry the caller can serve.
  */
 import { Cron } from 'croner';
+import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { type LoaderPorts, openPorts } from './adapters.ts';
@@ -17,7 +18,8 @@ import type { RunResult } from './loader-state.ts';
 import { LockBusyError } from './object-store-lock.ts';
 import { logProgress, summaryLine } from './progress.ts';
 import { type RunOptions, runOnce } from './run-once.ts';
-import { loaderStatus } from './status.ts';
+import { type LoaderStatus, loaderStatus } from './status.ts';
+import { ensureTables } from './steps/register.ts';
 
 export interface LoaderMetrics {
   registry: Registry;
@@ -72,13 +74,37 @@ export interface RunningLoader {
   metrics: LoaderMetrics;
   /** One run now (outside the schedule); rejects with LockBusyError when one is already running. */
   runNow(options?: RunOptions): Promise<RunResult>;
+  /**
+   * One run now, waiting (a few minutes at most) for a run in progress to end
+   * first, so what was acknowledged before the call is loaded when it returns.
+   */
+  runWhenFree(options?: RunOptions): Promise<RunResult>;
+  /** Offsets, lag and any unfinished run, as `loader status` prints them. */
+  status(): Promise<LoaderStatus>;
+  /**
+   * Starts one run without waiting for it, logging a failure (a busy lock
+   * means one is running already). At start-up: whatever an earlier session
+   * acknowledged but did not load (stopped between loads, kill -9) is loaded
+   * now rather than at the next tick.
+   */
+  runInBackground(): void;
   /** Stops the schedule and waits for a run in progress to finish; closes the ports it opened. */
   stop(): Promise<void>;
 }
 
+export interface StartLoaderOptions {
+  /** Ports the caller already has (closed by the caller, not by `stop()`). */
+  ports?: Partial<LoaderPorts>;
+  logger?: Logger;
+  /** false: no cron schedule, loads run only through `runNow`/`runWhenFree`. */
+  schedule?: boolean;
+  /** Creates the tables before returning, for readers that query before the first load has made them. */
+  ensureTables?: boolean;
+}
+
 export async function startLoader(
   config: LoaderConfig,
-  options: { ports?: Partial<LoaderPorts>; logger?: Logger; schedule?: boolean } = {},
+  options: StartLoaderOptions = {},
 ): Promise<RunningLoader> {
   const logger = options.logger ?? createLogger('loader', config.logLevel);
   const ports = await openPorts(config, logger, options.ports);
@@ -90,6 +116,16 @@ export async function startLoader(
     progress: logProgress(logger),
     ...(crashAt ? { crashAt } : {}),
   };
+  const closeOwnPorts = async () => {
+    if (!options.ports?.catalog) await ports.catalog.close();
+    if (!options.ports?.bus) await ports.bus.close();
+  };
+  if (options.ensureTables) {
+    await ensureTables(deps).catch(async (err: unknown) => {
+      await closeOwnPorts().catch(() => undefined);
+      throw err;
+    });
+  }
   const metrics = createLoaderMetrics();
   let current: Promise<unknown> = Promise.resolve();
 
@@ -131,11 +167,24 @@ export async function startLoader(
     deps,
     metrics,
     runNow,
+    runWhenFree: (runOptions) =>
+      pRetry(() => runNow(runOptions), {
+        retries: 120,
+        minTimeout: 250,
+        maxTimeout: 2000,
+        shouldRetry: ({ error }) => error instanceof LockBusyError,
+      }),
+    status: () => loaderStatus(deps),
+    runInBackground() {
+      runNow().catch((err: unknown) => {
+        if (!(err instanceof LockBusyError))
+          logger.error({ err }, 'background load failed; the next one retries');
+      });
+    },
     async stop() {
       job?.stop();
       await current;
-      if (!options.ports?.catalog) await ports.catalog.close();
-      if (!options.ports?.bus) await ports.bus.close();
+      await closeOwnPorts();
     },
   };
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { readStackEnv } from '../../test/infra/stack-env.ts';
 import { StoreError } from '../errors.ts';
@@ -57,6 +58,40 @@ describe('S3ObjectStore', () => {
       await ab.deletePrefix('');
       a.close();
       ab.close();
+    }
+  });
+
+  it("skips Hadoop S3A folder markers (keys ending in '/') when listing, and deletes them under a prefix", async () => {
+    const env = readStackEnv();
+    const base = `it-markers-${randomBytes(6).toString('hex')}`;
+    const store = storeUnder(base);
+    const raw = new S3Client({
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      forcePathStyle: true,
+      credentials: { accessKeyId: env.S3_ACCESS_KEY, secretAccessKey: env.S3_SECRET_KEY },
+    });
+    const keysInBucket = async () =>
+      (await raw.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET, Prefix: `${base}/` }))).Contents?.map(
+        (o) => o.Key,
+      ) ?? [];
+    try {
+      await store.put('events/dt=2026-11-25/hour=09/part.parquet', 'rows');
+      // What S3A writes for `mkdir` (Hive's CREATE TABLE … LOCATION, INSERT): empty objects named like folders.
+      for (const marker of [`${base}/`, `${base}/events/`, `${base}/events/dt=2026-11-25/hour=10/`])
+        await raw.send(new PutObjectCommand({ Bucket: env.S3_BUCKET, Key: marker, Body: new Uint8Array(0) }));
+      const listed: string[] = [];
+      for await (const o of store.list('events/')) listed.push(o.key);
+      expect(listed).toEqual(['events/dt=2026-11-25/hour=09/part.parquet']);
+
+      expect(await store.deletePrefix('events/')).toBe(3);
+      expect(await keysInBucket()).toEqual([`${base}/`]);
+      await store.deletePrefix('');
+      expect(await keysInBucket()).toEqual([]);
+    } finally {
+      await store.deletePrefix('').catch(() => undefined);
+      store.close();
+      raw.destroy();
     }
   });
 

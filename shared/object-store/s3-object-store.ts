@@ -120,6 +120,15 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for await (const object of this.listUnder(prefix)) {
+      // A key ending in '/' is a folder marker (Hadoop's S3A writes them for Hive): no object of ours.
+      if (object.key === '' || object.key.endsWith('/')) continue;
+      yield { key: object.key, size: object.size, lastModified: object.lastModified };
+    }
+  }
+
+  /** Everything under `prefix`, folder markers included, with the bucket key beside the store's own. */
+  private async *listUnder(prefix: string): AsyncIterable<ObjectInfo & { bucketKey: string }> {
     assertKeyPrefix(prefix);
     const strip = this.prefix === '' ? 0 : this.prefix.length + 1;
     try {
@@ -131,6 +140,7 @@ export class S3ObjectStore implements ObjectStore {
         for (const object of page.Contents ?? []) {
           if (object.Key === undefined) continue;
           yield {
+            bucketKey: object.Key,
             key: object.Key.slice(strip),
             size: object.Size ?? 0,
             lastModified: object.LastModified ?? new Date(0),
@@ -144,14 +154,36 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(keys: string[]): Promise<void> {
     for (const key of keys) assertObjectKey(key);
-    for (let i = 0; i < keys.length; i += DELETE_BATCH) {
-      const batch = keys.slice(i, i + DELETE_BATCH);
+    await this.deleteBucketKeys(keys.map((key) => this.fullKey(key)));
+  }
+
+  /** Deletes folder markers (keys ending in '/', which `list` skips) along with the objects. */
+  async deletePrefix(prefix: string): Promise<number> {
+    assertKeyPrefix(prefix);
+    let deleted = 0;
+    let batch: string[] = [];
+    for await (const object of this.listUnder(prefix)) {
+      batch.push(object.bucketKey);
+      if (batch.length >= DELETE_BATCH) {
+        await this.deleteBucketKeys(batch);
+        deleted += batch.length;
+        batch = [];
+      }
+    }
+    await this.deleteBucketKeys(batch);
+    return deleted + batch.length;
+  }
+
+  /** Keys as they are in the bucket, already checked (or listed from it, as folder markers are). */
+  private async deleteBucketKeys(bucketKeys: string[]): Promise<void> {
+    for (let i = 0; i < bucketKeys.length; i += DELETE_BATCH) {
+      const batch = bucketKeys.slice(i, i + DELETE_BATCH);
       let response: DeleteObjectsCommandOutput;
       try {
         response = await this.client.send(
           new DeleteObjectsCommand({
             Bucket: this.bucket,
-            Delete: { Objects: batch.map((key) => ({ Key: this.fullKey(key) })), Quiet: true },
+            Delete: { Objects: batch.map((key) => ({ Key: key })), Quiet: true },
           }),
         );
       } catch (error) {
@@ -169,22 +201,6 @@ export class S3ObjectStore implements ObjectStore {
         );
       }
     }
-  }
-
-  async deletePrefix(prefix: string): Promise<number> {
-    assertKeyPrefix(prefix);
-    let deleted = 0;
-    let batch: string[] = [];
-    for await (const object of this.list(prefix)) {
-      batch.push(object.key);
-      if (batch.length >= DELETE_BATCH) {
-        await this.delete(batch);
-        deleted += batch.length;
-        batch = [];
-      }
-    }
-    await this.delete(batch);
-    return deleted + batch.length;
   }
 
   /** `s3a://bucket/prefix/key`: the scheme Hadoop's S3A filesystem (Hive, Spark) reads. */
