@@ -6,9 +6,10 @@
  * to the console as an error. Screenshots land in test-results/.
  */
 import { mkdir } from 'node:fs/promises';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/logger.ts';
+import { launchChromium } from '../test/infra/chromium.ts';
 import { duckdbWarehouse, type EngineWarehouse, newRunId } from './fixtures/engine-warehouses.ts';
 import { expectedSummary, expectedTop } from './fixtures/reference-answers.ts';
 import { seededTraffic } from './fixtures/seeded-traffic.ts';
@@ -22,16 +23,6 @@ const facts = seededTraffic({
   visitorsPerProject: 120,
 });
 const READ_KEY = 'rk_dashboard_acme_0123456789';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const integer = (n: number) => n.toLocaleString('en-US');
 const range = (from: string, toExclusive: string) => ({ from: new Date(from), to: new Date(toExclusive) });
@@ -54,7 +45,7 @@ describe('dashboard', () => {
       },
       { catalog: warehouse.catalog, logger: createLogger('insights-dashboard-it', 'warn') },
     );
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

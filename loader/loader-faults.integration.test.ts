@@ -5,7 +5,6 @@
  * commit nothing; once the server is back, the next run completes exactly.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -14,6 +13,7 @@ import { createKafkaBus } from '../shared/bus/kafka-bus.ts';
 import { HiveCatalog } from '../shared/catalog/hive-catalog.ts';
 import { CatalogError, StoreError } from '../shared/errors.ts';
 import { S3ObjectStore } from '../shared/object-store/s3-object-store.ts';
+import { freePort } from '../test/infra/free-port.ts';
 import { type HiveHandle, startHive } from '../test/infra/hive.ts';
 import { type S3ProxyHandle, startS3proxy } from '../test/infra/s3proxy.ts';
 import { readStackEnv } from '../test/infra/stack-env.ts';
@@ -22,20 +22,6 @@ import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import type { LoaderDeps } from './loader-deps.ts';
 import { runOnce } from './run-once.ts';
 import { loaderStatus } from './status.ts';
-
-/** A free port below 32768 (the kernel hands out ephemeral ports above it). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 21_000 + Math.floor(Math.random() * 8_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port found between 21000 and 29000');
-}
 
 /** Deps whose progress hook SIGKILLs a server as the run enters `step`. */
 function killingAt(deps: LoaderDeps, step: string, pid: () => number): LoaderDeps {

@@ -4,7 +4,6 @@
  * afterwards, a config builder, and a wait for messageIds to reach a topic.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import kafkajs from 'kafkajs';
 import type { EventBus } from '../../shared/bus/bus.ts';
 import { type EdgeConfig, type EdgeConfigInput, parseEdgeConfig } from '../config.ts';
@@ -13,19 +12,7 @@ import { readTopic, type TopicMessage } from './read-topic.ts';
 export const IT_WRITE_KEY = 'wk_integration_0123456789';
 export const IT_RELAY_SECRET = 'relay-secret-integration-0123456789';
 
-/** A port that was free a moment ago, in [20000, 32000). */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port below 32000');
-}
+export { freePort } from '../../test/infra/free-port.ts';
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;

@@ -6,6 +6,9 @@
  */
 import type { TrackerWindow } from './tracker.ts';
 
+// A seeded Math.random for the tracker tests, so backoff jitter replays exactly.
+export { seededRandom } from '../../test/seeded-random.ts';
+
 /** What the fake server answers, in order; a 200 once the script runs out. */
 export type Reply = number | { status: number; retryAfter?: string } | 'network-error';
 
@@ -170,4 +173,3 @@ export function fakeBrowser(options: FakeBrowserOptions = {}): FakeBrowser {
   };
   return browser;
 }
-

@@ -7,24 +7,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../../test/infra/chromium.ts';
 import { trackerScript } from './serve.ts';
-
-// INFRA.md, "Browsers": the flags that let Debian's Chromium run headless here, offline.
-const CHROMIUM = {
-  executablePath: '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
 
 interface Received {
   method: string;
@@ -131,7 +117,7 @@ describe('t.js in Chromium, cross-origin', () => {
     const collectorUrl = `http://127.0.0.1:${await listenLow(collectorServer)}`;
     siteServer = site(collectorUrl);
     siteUrl = `http://127.0.0.1:${await listenLow(siteServer)}`;
-    browser = await chromium.launch(CHROMIUM);
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -5,27 +5,13 @@
  * answer again with the same instance (its broken session replaced).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../test/infra/free-port.ts';
 import { type HiveHandle, startHive } from '../../test/infra/hive.ts';
-import { readStackEnv } from '../../test/infra/stack-env.ts';
+import { readStackEnv, stackS3Endpoint } from '../../test/infra/stack-env.ts';
 import { HiveCatalog } from './hive-catalog.ts';
-
-/** A free port below 32768 (the kernel hands out ephemeral ports above it). */
-async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 21_000 + Math.floor(Math.random() * 8_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port found between 21000 and 29000');
-}
 
 describe('HiveCatalog when HiveServer2 dies', () => {
   let dir: string;
@@ -39,12 +25,7 @@ describe('HiveCatalog when HiveServer2 dies', () => {
       port: await freePort(),
       dataDir: join(dir, 'data'),
       logDir: join(dir, 'logs'),
-      s3: {
-        endpoint: env.S3_ENDPOINT,
-        region: env.S3_REGION,
-        accessKey: env.S3_ACCESS_KEY,
-        secretKey: env.S3_SECRET_KEY,
-      },
+      s3: stackS3Endpoint(env),
     });
     catalog = new HiveCatalog({
       host: hive.host,

@@ -22,7 +22,6 @@ import {
   registerBulkWarehouse,
   writeBulkWarehouse,
 } from '../../insights/fixtures/bulk-warehouse.ts';
-import { seededRandom } from '../../insights/fixtures/seeded-traffic.ts';
 import { createInsightsMetrics } from '../../insights/metrics.ts';
 import { createProjectRegistry, type ProjectConfig } from '../../insights/projects.ts';
 import type { WarehouseTables } from '../../insights/queries/query-context.ts';
@@ -35,6 +34,7 @@ import { createLogger } from '../../shared/logger.ts';
 import { DirObjectStore } from '../../shared/object-store/dir-object-store.ts';
 import { S3ObjectStore } from '../../shared/object-store/s3-object-store.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 const program = new Command('bench:insights')
   .option('--events <n>', 'events in the DuckDB warehouse', Number, 10_000_000)

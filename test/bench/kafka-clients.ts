@@ -21,11 +21,11 @@ import {
 } from '@platformatic/kafka';
 import { Command } from 'commander';
 import kafkajs from 'kafkajs';
-import { seededRandom } from '../../shared/bus/fixtures/seeded-random.ts';
 import { createKafkaBus } from '../../shared/bus/kafka-bus.ts';
 import { openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
 import { type EnrichedEvent, eventKey } from '../../shared/event.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
+import { seededRandom } from '../seeded-random.ts';
 
 const program = new Command()
   .name('bench:kafka')

@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
-import { launchChromium } from './chromium.ts';
+import { launchChromium } from '../infra/chromium.ts';
 import { readRunInfo } from './one-machine.ts';
 import { DEMO_FUNNEL } from './traffic.ts';
 

@@ -1,8 +1,9 @@
 /**
  * @module A seeded random source for the demo traffic: the same seed gives
  * the same visitors, sessions and message ids, so a demo (or a test built on
- * it) can be replayed exactly. mulberry32: small and fast; not for secrets.
+ * it) can be replayed exactly. Built on the project's one seeded source.
  */
+import { seededRandom as nextNumber } from '../seeded-random.ts';
 
 export interface Random {
   /** In [0, 1). */
@@ -18,14 +19,7 @@ export interface Random {
 }
 
 export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = nextNumber(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(next() * 16).toString(16)).join('');
   return {

@@ -10,8 +10,8 @@ import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { launchChromium } from '../demo/chromium.ts';
 import { type OneMachineProcess, requestLoad } from '../demo/one-machine.ts';
+import { launchChromium } from '../infra/chromium.ts';
 import {
   askInsights,
   freePort,

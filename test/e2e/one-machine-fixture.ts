@@ -6,27 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbCatalog } from '../../shared/catalog/duckdb-catalog.ts';
 import { DirObjectStore } from '../../shared/object-store/dir-object-store.ts';
 import { type OneMachineProcess, type RunInfo, startOneMachine } from '../demo/one-machine.ts';
+import { freePort } from '../infra/free-port.ts';
 
-/** A port that was free a moment ago, in [20000, 32000): Linux hands out client ports from 32768 up. */
-export async function freePort(): Promise<number> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 12_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const server = createServer();
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error('no free port below 32000');
-}
+export { freePort };
 
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;

@@ -14,18 +14,17 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
 import { queryHive } from './hive-client.ts';
-import {
-  killProcess,
-  launchJava,
-  readLivePid,
-  stopByPidFile,
-  stopProcess,
-  waitUntilReady,
-} from './java-process.ts';
+import { readLivePid, stopByPidFile } from './java-process.ts';
 import { fetchJars } from './maven.ts';
 import type { S3Endpoint } from './s3proxy.ts';
+import {
+  launchServer,
+  runServerCli,
+  type ServerLifecycle,
+  type ServerRun,
+  serverHandle,
+} from './server-handle.ts';
 
 export interface HiveOptions {
   port: number;
@@ -38,17 +37,10 @@ export interface HiveOptions {
   cache?: string;
 }
 
-export interface HiveHandle {
+export interface HiveHandle extends ServerLifecycle {
   host: string;
   port: number;
   auth: 'NOSASL';
-  readonly pid: number;
-  readonly startupMs: number;
-  logFiles: readonly string[];
-  stop(): Promise<void>;
-  /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
-  restart(): Promise<void>;
 }
 
 // Hive flushes the metastore and stops its thread pools on SIGTERM: give it time.
@@ -185,45 +177,38 @@ async function prepare(options: HiveOptions): Promise<string> {
   return lib;
 }
 
-async function launch(options: HiveOptions, lib: string): Promise<{ pid: number; startupMs: number }> {
+function launch(options: HiveOptions, lib: string): Promise<ServerRun> {
   const p = paths(options);
-  const started = Date.now();
-  const pid = await launchJava({
-    args: [
-      '-Xmx1g',
-      '-Djava.awt.headless=true',
-      '-Duser.timezone=UTC',
-      `-Djava.io.tmpdir=${p.tmp}`,
-      '-Dio.netty.tryReflectionSetAccessible=true',
-      // Hive's own log4j2 config reads these: hive.log goes to our log directory.
-      `-Dhive.log.dir=${p.logDir}`,
-      '-Dhive.log.file=hive.log',
-      `-Dderby.stream.error.file=${join(p.logDir, 'derby.log')}`,
-      ...ADD_OPENS,
-      '-cp',
-      `${p.conf}:${lib}/*`,
-      'org.apache.hive.service.server.HiveServer2',
-    ],
-    cwd: p.dataDir,
-    logFile: join(p.logDir, 'hiveserver2.out'),
-    pidFile: p.pidFile,
-    identity: p.conf,
-  });
-  try {
-    await waitUntilReady({
+  return launchServer(
+    {
+      args: [
+        '-Xmx1g',
+        '-Djava.awt.headless=true',
+        '-Duser.timezone=UTC',
+        `-Djava.io.tmpdir=${p.tmp}`,
+        '-Dio.netty.tryReflectionSetAccessible=true',
+        // Hive's own log4j2 config reads these: hive.log goes to our log directory.
+        `-Dhive.log.dir=${p.logDir}`,
+        '-Dhive.log.file=hive.log',
+        `-Dderby.stream.error.file=${join(p.logDir, 'derby.log')}`,
+        ...ADD_OPENS,
+        '-cp',
+        `${p.conf}:${lib}/*`,
+        'org.apache.hive.service.server.HiveServer2',
+      ],
+      cwd: p.dataDir,
+      logFile: join(p.logDir, 'hiveserver2.out'),
+      pidFile: p.pidFile,
+      identity: p.conf,
+    },
+    {
       name: `HiveServer2 on 127.0.0.1:${options.port}`,
-      pid,
       probe: () => probeHive(options.port),
       timeoutMs: options.startTimeoutMs ?? 300_000,
       logFiles: hiveLogFiles(p.logDir),
       intervalMs: 1000,
-    });
-  } catch (error) {
-    // Never leave a server that failed to start running (it would hold the ports and locks).
-    await killProcess(pid);
-    throw error;
-  }
-  return { pid, startupMs: Date.now() - started };
+    },
+  );
 }
 
 export function runningHivePid(dataDir: string): Promise<number | undefined> {
@@ -242,69 +227,45 @@ export async function startHive(options: HiveOptions): Promise<HiveHandle> {
     throw new Error(`A HiveServer2 already runs from ${options.dataDir}`);
   }
   const lib = await prepare(options);
-  let current = await launch(options, lib);
-  return {
-    host: '127.0.0.1',
-    port: options.port,
-    auth: 'NOSASL',
-    get pid() {
-      return current.pid;
-    },
-    get startupMs() {
-      return current.startupMs;
-    },
+  return serverHandle({
+    fields: { host: '127.0.0.1', port: options.port, auth: 'NOSASL' as const },
+    first: await launch(options, lib),
+    relaunch: () => launch(options, lib),
+    stopGraceMs: STOP_GRACE_MS,
     logFiles: hiveLogFiles(paths(options).logDir),
-    async stop() {
-      await stopProcess(current.pid, STOP_GRACE_MS);
-    },
-    async kill() {
-      await killProcess(current.pid);
-    },
-    async restart() {
-      await stopProcess(current.pid, STOP_GRACE_MS);
-      current = await launch(options, lib);
-    },
-  };
+  });
 }
 
 if (import.meta.main) {
-  const program = new Command('hive').description('A HiveServer2 (embedded Derby metastore, S3A) for tests');
-  program
-    .command('start')
-    .requiredOption('--port <port>', 'Thrift port', Number)
-    .requiredOption('--dir <dir>', 'data directory (logs go to <dir>/logs)')
-    .requiredOption('--s3-endpoint <url>', 'S3 endpoint for s3a:// locations')
-    .option('--s3-access-key <key>', 'S3 access key', 'beacon')
-    .option('--s3-secret-key <key>', 'S3 secret key', 'beacon-secret')
-    .action(
-      async (opts: {
-        port: number;
-        dir: string;
-        s3Endpoint: string;
-        s3AccessKey: string;
-        s3SecretKey: string;
-      }) => {
-        const handle = await startHive({
-          port: opts.port,
-          dataDir: opts.dir,
-          logDir: join(opts.dir, 'logs'),
-          s3: {
-            endpoint: opts.s3Endpoint,
-            region: 'us-east-1',
-            accessKey: opts.s3AccessKey,
-            secretKey: opts.s3SecretKey,
-          },
-        });
-        console.log(
-          `HiveServer2 up at 127.0.0.1:${handle.port} (pid ${handle.pid}) in ${(handle.startupMs / 1000).toFixed(1)} s`,
-        );
-      },
-    );
-  program
-    .command('stop')
-    .requiredOption('--dir <dir>', 'data directory given to start')
-    .action(async (opts: { dir: string }) => {
-      console.log(`HiveServer2: ${await stopHive(opts.dir)}`);
-    });
-  await program.parseAsync();
+  await runServerCli({
+    command: 'hive',
+    description: 'A HiveServer2 (embedded Derby metastore, S3A) for tests',
+    label: 'HiveServer2',
+    startOptions: (start) =>
+      start
+        .requiredOption('--port <port>', 'Thrift port', Number)
+        .requiredOption('--s3-endpoint <url>', 'S3 endpoint for s3a:// locations')
+        .option('--s3-access-key <key>', 'S3 access key', 'beacon')
+        .option('--s3-secret-key <key>', 'S3 secret key', 'beacon-secret'),
+    start: (opts: {
+      port: number;
+      dir: string;
+      s3Endpoint: string;
+      s3AccessKey: string;
+      s3SecretKey: string;
+    }) =>
+      startHive({
+        port: opts.port,
+        dataDir: opts.dir,
+        logDir: join(opts.dir, 'logs'),
+        s3: {
+          endpoint: opts.s3Endpoint,
+          region: 'us-east-1',
+          accessKey: opts.s3AccessKey,
+          secretKey: opts.s3SecretKey,
+        },
+      }),
+    address: (handle) => `${handle.host}:${handle.port}`,
+    stop: stopHive,
+  });
 }

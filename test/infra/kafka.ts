@@ -12,18 +12,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Command } from 'commander';
 import kafkajs from 'kafkajs';
-import {
-  killProcess,
-  launchJava,
-  readLivePid,
-  runJava,
-  stopByPidFile,
-  stopProcess,
-  waitUntilReady,
-} from './java-process.ts';
+import { readLivePid, runJava, stopByPidFile } from './java-process.ts';
 import { fetchJars } from './maven.ts';
+import {
+  launchServer,
+  runServerCli,
+  type ServerLifecycle,
+  type ServerRun,
+  serverHandle,
+} from './server-handle.ts';
 import { withTimeout } from './with-timeout.ts';
 
 export interface KafkaOptions {
@@ -38,19 +36,9 @@ export interface KafkaOptions {
   cache?: string;
 }
 
-export interface KafkaHandle {
+/** Ready means a produce was acknowledged; see ServerLifecycle for stop, kill and restart. */
+export interface KafkaHandle extends ServerLifecycle {
   brokers: string[];
-  /** The running JVM's pid (changes on restart). */
-  readonly pid: number;
-  /** Milliseconds from spawn to the first acknowledged produce, for the last (re)start. */
-  readonly startupMs: number;
-  logFiles: readonly string[];
-  /** SIGTERM (SIGKILL after a grace period); resolves when the JVM is gone. */
-  stop(): Promise<void>;
-  /** SIGKILL, as a crash would; resolves when the JVM is gone. */
-  kill(): Promise<void>;
-  /** Starts it again on the same data (stopping it first if it runs); resolves when ready. */
-  restart(): Promise<void>;
 }
 
 const PROBE_TOPIC = 'beacon-stack-probe';
@@ -191,40 +179,33 @@ export async function probeKafka(brokers: string[], timeoutMs = 10_000): Promise
   }
 }
 
-async function launch(options: KafkaOptions, lib: string): Promise<{ pid: number; startupMs: number }> {
+function launch(options: KafkaOptions, lib: string): Promise<ServerRun> {
   const p = paths(options);
-  const started = Date.now();
-  const pid = await launchJava({
-    args: [
-      '-Xmx512m',
-      '-Xms256m',
-      '-Djava.awt.headless=true',
-      `-Dkafka.logs.dir=${p.logDir}`,
-      `-Dlog4j2.configurationFile=${join(p.conf, 'log4j2.properties')}`,
-      '-cp',
-      `${p.conf}:${lib}/*`,
-      'kafka.Kafka',
-      p.serverProperties,
-    ],
-    cwd: p.dataDir,
-    logFile: join(p.logDir, 'kafka.out'),
-    pidFile: p.pidFile,
-    identity: p.serverProperties,
-  });
-  try {
-    await waitUntilReady({
+  return launchServer(
+    {
+      args: [
+        '-Xmx512m',
+        '-Xms256m',
+        '-Djava.awt.headless=true',
+        `-Dkafka.logs.dir=${p.logDir}`,
+        `-Dlog4j2.configurationFile=${join(p.conf, 'log4j2.properties')}`,
+        '-cp',
+        `${p.conf}:${lib}/*`,
+        'kafka.Kafka',
+        p.serverProperties,
+      ],
+      cwd: p.dataDir,
+      logFile: join(p.logDir, 'kafka.out'),
+      pidFile: p.pidFile,
+      identity: p.serverProperties,
+    },
+    {
       name: `Kafka on 127.0.0.1:${options.port}`,
-      pid,
       probe: () => probeKafka([`127.0.0.1:${options.port}`]),
       timeoutMs: options.startTimeoutMs ?? 90_000,
       logFiles: kafkaLogFiles(p.logDir),
-    });
-  } catch (error) {
-    // Never leave a server that failed to start running (it would hold the ports and locks).
-    await killProcess(pid);
-    throw error;
-  }
-  return { pid, startupMs: Date.now() - started };
+    },
+  );
 }
 
 /** The pid of the broker running from `dataDir`, if any. */
@@ -245,52 +226,32 @@ export async function startKafka(options: KafkaOptions): Promise<KafkaHandle> {
     throw new Error(`A Kafka broker already runs from ${options.dataDir}`);
   }
   const lib = await prepare(options);
-  let current = await launch(options, lib);
-  return {
-    brokers: [`127.0.0.1:${options.port}`],
-    get pid() {
-      return current.pid;
-    },
-    get startupMs() {
-      return current.startupMs;
-    },
+  return serverHandle({
+    fields: { brokers: [`127.0.0.1:${options.port}`] },
+    first: await launch(options, lib),
+    relaunch: () => launch(options, lib),
+    stopGraceMs: STOP_GRACE_MS,
     logFiles: kafkaLogFiles(paths(options).logDir),
-    async stop() {
-      await stopProcess(current.pid, STOP_GRACE_MS);
-    },
-    async kill() {
-      await killProcess(current.pid);
-    },
-    async restart() {
-      await stopProcess(current.pid, STOP_GRACE_MS);
-      current = await launch(options, lib);
-    },
-  };
+  });
 }
 
 if (import.meta.main) {
-  const program = new Command('kafka').description('A single-node KRaft Kafka broker for tests');
-  program
-    .command('start')
-    .requiredOption('--port <port>', 'broker port', Number)
-    .requiredOption('--controller-port <port>', 'controller port', Number)
-    .requiredOption('--dir <dir>', 'data directory (logs go to <dir>/logs)')
-    .action(async (opts: { port: number; controllerPort: number; dir: string }) => {
-      const handle = await startKafka({
+  await runServerCli({
+    command: 'kafka',
+    description: 'A single-node KRaft Kafka broker for tests',
+    label: 'Kafka',
+    startOptions: (start) =>
+      start
+        .requiredOption('--port <port>', 'broker port', Number)
+        .requiredOption('--controller-port <port>', 'controller port', Number),
+    start: (opts: { port: number; controllerPort: number; dir: string }) =>
+      startKafka({
         port: opts.port,
         controllerPort: opts.controllerPort,
         dataDir: opts.dir,
         logDir: join(opts.dir, 'logs'),
-      });
-      console.log(
-        `Kafka up at ${handle.brokers.join(',')} (pid ${handle.pid}) in ${(handle.startupMs / 1000).toFixed(1)} s`,
-      );
-    });
-  program
-    .command('stop')
-    .requiredOption('--dir <dir>', 'data directory given to start')
-    .action(async (opts: { dir: string }) => {
-      console.log(`Kafka: ${await stopKafka(opts.dir)}`);
-    });
-  await program.parseAsync();
+      }),
+    address: (handle) => handle.brokers.join(','),
+    stop: stopKafka,
+  });
 }

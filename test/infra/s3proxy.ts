@@ -9,17 +9,23 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CreateBucketCommand, ListBucketsCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { Command } from 'commander';
 import {
-  killProcess,
-  launchJava,
-  readLivePid,
-  stopByPidFile,
-  stopProcess,
-  waitUntilReady,
-} from './java-process.ts';
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  ListBucketsCommand,
+  ListObjectsV2Command,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { readLivePid, stopByPidFile } from './java-process.ts';
 import { fetchJars } from './maven.ts';
+import {
+  launchServer,
+  runServerCli,
+  type ServerLifecycle,
+  type ServerRun,
+  serverHandle,
+} from './server-handle.ts';
 
 export interface S3ProxyOptions {
   port: number;
@@ -41,15 +47,7 @@ export interface S3Endpoint {
   secretKey: string;
 }
 
-export interface S3ProxyHandle extends S3Endpoint {
-  readonly pid: number;
-  readonly startupMs: number;
-  logFiles: readonly string[];
-  stop(): Promise<void>;
-  /** SIGKILL, as a crash would. */
-  kill(): Promise<void>;
-  restart(): Promise<void>;
-}
+export interface S3ProxyHandle extends S3Endpoint, ServerLifecycle {}
 
 export const S3_REGION = 'us-east-1';
 const STOP_GRACE_MS = 10_000;
@@ -67,6 +65,14 @@ export function testS3Client(endpoint: S3Endpoint, maxAttempts = 3): S3Client {
     credentials: { accessKeyId: endpoint.accessKey, secretAccessKey: endpoint.secretKey },
     maxAttempts,
   });
+}
+
+/** Removes a test's objects under `prefix` (a test writes far fewer than one listing page). */
+export async function deleteTestPrefix(client: S3Client, bucket: string, prefix: string): Promise<void> {
+  const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
+  const keys = (listed.Contents ?? []).map((object) => ({ Key: object.Key }));
+  if (keys.length > 0)
+    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
 }
 
 function paths(options: Pick<S3ProxyOptions, 'dataDir' | 'logDir'>) {
@@ -151,42 +157,35 @@ async function prepare(options: S3ProxyOptions): Promise<string> {
   return lib;
 }
 
-async function launch(options: S3ProxyOptions, lib: string): Promise<{ pid: number; startupMs: number }> {
+function launch(options: S3ProxyOptions, lib: string): Promise<ServerRun> {
   const p = paths(options);
-  const started = Date.now();
-  const pid = await launchJava({
-    args: [
-      '-Xmx512m',
-      '-Djava.awt.headless=true',
-      `-Dlogback.configurationFile=${join(p.conf, 'logback.xml')}`,
-      '-cp',
-      `${lib}/*`,
-      'org.gaul.s3proxy.Main',
-      '--properties',
-      p.properties,
-    ],
-    cwd: p.dataDir,
-    logFile: join(p.logDir, 's3proxy.log'),
-    pidFile: p.pidFile,
-    identity: p.properties,
-  });
   const endpoint = endpointOf(options);
-  try {
-    await waitUntilReady({
+  return launchServer(
+    {
+      args: [
+        '-Xmx512m',
+        '-Djava.awt.headless=true',
+        `-Dlogback.configurationFile=${join(p.conf, 'logback.xml')}`,
+        '-cp',
+        `${lib}/*`,
+        'org.gaul.s3proxy.Main',
+        '--properties',
+        p.properties,
+      ],
+      cwd: p.dataDir,
+      logFile: join(p.logDir, 's3proxy.log'),
+      pidFile: p.pidFile,
+      identity: p.properties,
+    },
+    {
       name: `s3proxy on ${endpoint.endpoint}`,
-      pid,
       probe: () => probeS3(endpoint),
       timeoutMs: options.startTimeoutMs ?? 60_000,
       logFiles: s3proxyLogFiles(p.logDir),
       intervalMs: 250,
-    });
-    await createBuckets(endpoint, options.buckets ?? []);
-  } catch (error) {
-    // Never leave a server that failed to start running (it would hold the ports and locks).
-    await killProcess(pid);
-    throw error;
-  }
-  return { pid, startupMs: Date.now() - started };
+    },
+    () => createBuckets(endpoint, options.buckets ?? []),
+  );
 }
 
 export function runningS3proxyPid(dataDir: string): Promise<number | undefined> {
@@ -205,52 +204,32 @@ export async function startS3proxy(options: S3ProxyOptions): Promise<S3ProxyHand
     throw new Error(`An s3proxy already runs from ${options.dataDir}`);
   }
   const lib = await prepare(options);
-  let current = await launch(options, lib);
-  return {
-    ...endpointOf(options),
-    get pid() {
-      return current.pid;
-    },
-    get startupMs() {
-      return current.startupMs;
-    },
+  return serverHandle({
+    fields: endpointOf(options),
+    first: await launch(options, lib),
+    relaunch: () => launch(options, lib),
+    stopGraceMs: STOP_GRACE_MS,
     logFiles: s3proxyLogFiles(paths(options).logDir),
-    async stop() {
-      await stopProcess(current.pid, STOP_GRACE_MS);
-    },
-    async kill() {
-      await killProcess(current.pid);
-    },
-    async restart() {
-      await stopProcess(current.pid, STOP_GRACE_MS);
-      current = await launch(options, lib);
-    },
-  };
+  });
 }
 
 if (import.meta.main) {
-  const program = new Command('s3proxy').description('An s3proxy (filesystem backend) for tests');
-  program
-    .command('start')
-    .requiredOption('--port <port>', 'HTTP port', Number)
-    .requiredOption('--dir <dir>', 'data directory (logs go to <dir>/logs)')
-    .option('--bucket <name...>', 'buckets to create', [])
-    .action(async (opts: { port: number; dir: string; bucket: string[] }) => {
-      const handle = await startS3proxy({
+  await runServerCli({
+    command: 's3proxy',
+    description: 'An s3proxy (filesystem backend) for tests',
+    label: 's3proxy',
+    startOptions: (start) =>
+      start
+        .requiredOption('--port <port>', 'HTTP port', Number)
+        .option('--bucket <name...>', 'buckets to create', []),
+    start: (opts: { port: number; bucket: string[]; dir: string }) =>
+      startS3proxy({
         port: opts.port,
         dataDir: opts.dir,
         logDir: join(opts.dir, 'logs'),
         buckets: opts.bucket,
-      });
-      console.log(
-        `s3proxy up at ${handle.endpoint} (pid ${handle.pid}) in ${(handle.startupMs / 1000).toFixed(1)} s`,
-      );
-    });
-  program
-    .command('stop')
-    .requiredOption('--dir <dir>', 'data directory given to start')
-    .action(async (opts: { dir: string }) => {
-      console.log(`s3proxy: ${await stopS3proxy(opts.dir)}`);
-    });
-  await program.parseAsync();
+      }),
+    address: (handle) => handle.endpoint,
+    stop: stopS3proxy,
+  });
 }

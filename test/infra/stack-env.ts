@@ -5,6 +5,7 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { S3Endpoint } from './s3proxy.ts';
 import { stackEnvFile } from './stack-layout.ts';
 
 const stackEnvSchema = z.object({
@@ -46,6 +47,16 @@ export function readStackEnv(path = stackEnvFile()): StackEnv {
     );
   }
   return parseStackEnv(text);
+}
+
+/** The shared stack's S3 server, as test/infra's S3 helpers take it. */
+export function stackS3Endpoint(env: StackEnv): S3Endpoint {
+  return {
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    accessKey: env.S3_ACCESS_KEY,
+    secretKey: env.S3_SECRET_KEY,
+  };
 }
 
 /** Written atomically: a reader never sees half a file. */

@@ -9,13 +9,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HiveSession, openHiveSession } from '../infra/hive-client.ts';
-import { testS3Client } from '../infra/s3proxy.ts';
+import { deleteTestPrefix, testS3Client } from '../infra/s3proxy.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
-import { readStackEnv } from '../infra/stack-env.ts';
+import { readStackEnv, stackS3Endpoint } from '../infra/stack-env.ts';
 
 const ROWS = 1000;
 // Row i has ts = FIRST_TS + i seconds; micros are there to catch a lossy reader.
@@ -30,12 +30,7 @@ function hiveTimestampToMs(text: string): number {
 describe('HiveServer2 smoke', () => {
   printServerLogsOnFailure(['hive', 's3']);
   const env = readStackEnv();
-  const s3 = testS3Client({
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    accessKey: env.S3_ACCESS_KEY,
-    secretKey: env.S3_SECRET_KEY,
-  });
+  const s3 = testS3Client(stackS3Endpoint(env));
   const id = randomUUID().replaceAll('-', '').slice(0, 12);
   const table = `smoke_hive_${id}`;
   const prefix = `smoke-hive/${id}/`;
@@ -51,10 +46,7 @@ describe('HiveServer2 smoke', () => {
   afterAll(async () => {
     await hive?.query(`DROP TABLE IF EXISTS ${table}`);
     await hive?.close();
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: env.S3_BUCKET, Prefix: prefix }));
-    const keys = (listed.Contents ?? []).map((object) => ({ Key: object.Key }));
-    if (keys.length > 0)
-      await s3.send(new DeleteObjectsCommand({ Bucket: env.S3_BUCKET, Delete: { Objects: keys } }));
+    await deleteTestPrefix(s3, env.S3_BUCKET, prefix);
     s3.destroy();
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });

@@ -4,7 +4,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import {
-  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -12,9 +11,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { testS3Client } from '../infra/s3proxy.ts';
+import { deleteTestPrefix, testS3Client } from '../infra/s3proxy.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
-import { readStackEnv } from '../infra/stack-env.ts';
+import { readStackEnv, stackS3Endpoint } from '../infra/stack-env.ts';
 
 /** Deterministic bytes (a counter run through sha256), so a failure replays exactly. */
 function seededBytes(seed: string, size: number): Buffer {
@@ -29,19 +28,12 @@ const sha256 = (data: Uint8Array) => createHash('sha256').update(data).digest('h
 describe('S3 smoke', () => {
   printServerLogsOnFailure(['s3']);
   const env = readStackEnv();
-  const s3 = testS3Client({
-    endpoint: env.S3_ENDPOINT,
-    region: env.S3_REGION,
-    accessKey: env.S3_ACCESS_KEY,
-    secretKey: env.S3_SECRET_KEY,
-  });
+  const s3 = testS3Client(stackS3Endpoint(env));
   const Bucket = env.S3_BUCKET;
   const prefix = `smoke-s3/${randomUUID()}/`;
 
   afterAll(async () => {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket, Prefix: prefix }));
-    const keys = (listed.Contents ?? []).map((object) => ({ Key: object.Key }));
-    if (keys.length > 0) await s3.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: keys } }));
+    await deleteTestPrefix(s3, Bucket, prefix);
     s3.destroy();
   });
 

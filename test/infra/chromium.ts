@@ -1,0 +1,24 @@
+/**
+ * @module Debian's Chromium through playwright-core, with the flags INFRA.md ("Browsers")
+ * found to run it headless here, offline. Every launch gets a fresh profile: playwright's
+ * `launch` creates a temporary user-data directory and removes it on `browser.close()`, so
+ * callers only need to close the browser.
+ */
+import { type Browser, chromium } from 'playwright-core';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+}
