@@ -1,12 +1,12 @@
 /**
  * @module `npm start`: the whole pipeline in one process (DESIGN.md, "The
  * dependency rule"). The composition root, which nothing imports: it reads one
- * config file, opens the three ports once (embedded by default: the local
- * durable log under <data>/bus, a directory under <data>/warehouse, DuckDB;
- * or Kafka, S3 and HiveServer2 by configuration) and hands them to each
- * deployable's own start function: the edge, the loader on its schedule, and
- * insights with its dashboard. A small control server beside them serves the
- * loader's metrics and lets the demo (or you) run a load now.
+ * config file whose sections each deployable owns (edge/config.ts,
+ * loader/config.ts, insights/config.ts), opens the three ports once (embedded
+ * by default: the local durable log under <data>/bus, a directory under
+ * <data>/warehouse, DuckDB; or Kafka, S3 and HiveServer2 by configuration) and
+ * hands them to each deployable's own start function. A small control server
+ * beside them serves the loader's metrics and lets the demo (or you) run a load.
  *
  * Stopping (SIGINT/SIGTERM): the edge stops taking requests and drains what it
  * acknowledged into the bus, a load in progress finishes, then everything
@@ -20,11 +20,17 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
-import { ConfigError as EdgeConfigError, parseEdgeConfig } from './edge/config.ts';
-import { type EdgeHandle, startEdge } from './edge/node.ts';
+import {
+  ConfigError as EdgeConfigError,
+  edgeConfigOfSection,
+  edgeSectionFromEnv,
+  edgeSectionSchema,
+  projectsSectionSchema,
+} from './edge/config.ts';
+import { startEdge } from './edge/node.ts';
 import { insightsConfigOfSection, insightsSectionSchema } from './insights/config.ts';
 import { startInsights } from './insights/start.ts';
-import { type LoaderConfig, loaderConfigOfSection, loaderSectionSchema } from './loader/config.ts';
+import { loaderConfigOfSection, loaderSectionSchema } from './loader/config.ts';
 import { createLoaderControlApp } from './loader/control-app.ts';
 import { startLoader } from './loader/start.ts';
 import { createCatalog, createEventBus, createObjectStore } from './shared/adapters.ts';
@@ -42,7 +48,7 @@ import {
   s3SettingsFromEnv,
   s3StoreConfigSchema,
 } from './shared/adapters-config.ts';
-import { acquireDirectoryLock, type DirectoryLock } from './shared/bus/directory-lock.ts';
+import { acquireDirectoryLock } from './shared/bus/directory-lock.ts';
 import { InputError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { listenOnNode } from './shared/node-server.ts';
@@ -53,7 +59,7 @@ const port = z.number().int().min(1).max(32767); // Linux hands out outgoing por
 const tableName = z.string().regex(/^[a-z_][a-z0-9_]{0,127}$/, 'lower-case letters, digits and _');
 const topic = { topic: z.string().min(1).default('events') };
 
-// The adapters' own settings (shared/adapters-config.ts); the bus directory and scratch space live in the data dir.
+// The shared sections (adapters: shared/adapters-config.ts), then each deployable's own.
 const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   host: z.string().min(1).default('127.0.0.1'),
@@ -85,36 +91,10 @@ const configSchema = z.strictObject({
       visitorsHourly: tableName.default('visitors_hourly'),
     })
     .prefault({}),
-  projects: z
-    .array(
-      z.strictObject({
-        id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (64 at most)'),
-        name: z.string().max(200).optional(),
-        writeKeys: z.array(z.string().min(8)).min(1),
-        readKeys: z.array(z.string().regex(/^[\x21-\x7e]{16,256}$/, '16 to 256 printable ASCII characters')),
-        allowedOrigins: z.array(z.string().min(1)).default([]),
-        rateLimit: z
-          .strictObject({ perSecond: z.number().positive(), burst: z.number().int().positive() })
-          .optional(),
-      }),
-    )
-    .default([]),
+  projects: projectsSectionSchema,
   /** Adds the project whose keys this process generates in <dataDir>/keys.json on its first run. */
   demoProject: z.boolean().default(true),
-  edge: z
-    .strictObject({
-      port: port.default(8080),
-      ipSalt: z.string().min(16).optional(),
-      /** Enables the signed POST /v1/relay (history backfill by `npm run demo`); false turns it off. */
-      relaySecret: z.union([z.string().min(16), z.literal(false)]).optional(),
-      countryHeader: z.string().optional(),
-      clientIpHeader: z.string().optional(),
-      limits: z.record(z.string(), z.unknown()).optional(),
-      sink: z.record(z.string(), z.unknown()).optional(),
-      spoolMaxBytes: z.number().int().positive().optional(),
-      shutdownGraceMs: z.number().int().nonnegative().default(10_000),
-    })
-    .prefault({}),
+  edge: edgeSectionSchema,
   loader: loaderSectionSchema,
   insights: insightsSectionSchema,
   control: z.strictObject({ port: port.default(8084) }).prefault({}),
@@ -125,7 +105,8 @@ type Json = Record<string, unknown>;
 
 class ConfigError extends Error {}
 
-const numberOf = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+type CliOptions = Partial<Record<'config' | 'dataDir' | 'host' | 'loaderCron' | 'logLevel', string>> &
+  Partial<Record<'edgePort' | 'insightsPort' | 'controlPort', number>> & { check?: boolean };
 
 /**
  * Environment variables (README, "Configuration"): BEACON_* for this process,
@@ -134,53 +115,28 @@ const numberOf = (v: string | undefined) => (v === undefined || v === '' ? undef
  * others apply to the adapter the file (or the switch) chose.
  */
 function fromEnvironment(env: NodeJS.ProcessEnv, file: Json): Json {
-  const out: Json = {};
-  const section = (name: string): Json => {
-    if (!isJsonObject(out[name])) out[name] = {};
-    return out[name] as Json;
+  const numberOf = (v: string | undefined) => (v ? Number(v) : undefined);
+  const out: Json = {
+    dataDir: env.BEACON_DATA_DIR || undefined,
+    host: env.BEACON_HOST || undefined,
+    logLevel: env.LOG_LEVEL || undefined,
+    edge: edgeSectionFromEnv(env),
+    insights: { port: numberOf(env.BEACON_INSIGHTS_PORT) },
+    control: { port: numberOf(env.BEACON_CONTROL_PORT) },
+    loader: { cron: env.BEACON_LOADER_CRON || undefined },
   };
-  if (env.BEACON_DATA_DIR) out.dataDir = env.BEACON_DATA_DIR;
-  if (env.BEACON_HOST) out.host = env.BEACON_HOST;
-  if (env.LOG_LEVEL) out.logLevel = env.LOG_LEVEL;
-  if (env.BEACON_EDGE_PORT) section('edge').port = numberOf(env.BEACON_EDGE_PORT);
-  if (env.BEACON_INSIGHTS_PORT) section('insights').port = numberOf(env.BEACON_INSIGHTS_PORT);
-  if (env.BEACON_CONTROL_PORT) section('control').port = numberOf(env.BEACON_CONTROL_PORT);
-  if (env.BEACON_LOADER_CRON) section('loader').cron = env.BEACON_LOADER_CRON;
   const kindOf = (name: string, switchVar: string | undefined, fallback: string): string => {
-    if (switchVar) section(name).kind = switchVar;
+    if (switchVar) out[name] = { kind: switchVar };
     return switchVar ?? ((file[name] as Json | undefined)?.kind as string | undefined) ?? fallback;
   };
   const brokers = kafkaBrokersFromEnv(env);
-  if (kindOf('bus', env.BEACON_BUS, 'local') === 'kafka' && brokers) section('bus').brokers = brokers;
+  if (kindOf('bus', env.BEACON_BUS, 'local') === 'kafka' && brokers)
+    out.bus = { ...(out.bus as Json), brokers };
   if (kindOf('store', env.BEACON_STORE, 'dir') === 's3')
-    Object.assign(section('store'), s3SettingsFromEnv(env));
+    out.store = { ...(out.store as Json), ...s3SettingsFromEnv(env) };
   if (kindOf('catalog', env.BEACON_CATALOG, 'duckdb') === 'hive')
-    Object.assign(section('catalog'), hiveSettingsFromEnv(env));
+    out.catalog = { ...(out.catalog as Json), ...hiveSettingsFromEnv(env) };
   return out;
-}
-
-interface CliOptions {
-  config?: string;
-  dataDir?: string;
-  host?: string;
-  edgePort?: number;
-  insightsPort?: number;
-  controlPort?: number;
-  loaderCron?: string;
-  logLevel?: string;
-  check?: boolean;
-}
-
-function fromCli(o: CliOptions): Json {
-  return {
-    dataDir: o.dataDir,
-    host: o.host,
-    logLevel: o.logLevel,
-    edge: { port: o.edgePort },
-    insights: { port: o.insightsPort },
-    control: { port: o.controlPort },
-    loader: { cron: o.loaderCron },
-  };
 }
 
 /** Defaults ← file ← environment ← command line, validated once; a ConfigError names every bad field. */
@@ -197,8 +153,17 @@ async function loadConfig(cli: CliOptions, env: NodeJS.ProcessEnv): Promise<Conf
     if (!isJsonObject(parsed)) throw new ConfigError(`${path} must hold a JSON object`);
     file = parsed;
   }
+  const flags: Json = {
+    dataDir: cli.dataDir,
+    host: cli.host,
+    logLevel: cli.logLevel,
+    edge: { port: cli.edgePort },
+    insights: { port: cli.insightsPort },
+    control: { port: cli.controlPort },
+    loader: { cron: cli.loaderCron },
+  };
   const result = configSchema.safeParse(
-    mergeConfigLayers(mergeConfigLayers(file, fromEnvironment(env, file)), fromCli(cli)),
+    mergeConfigLayers(mergeConfigLayers(file, fromEnvironment(env, file)), flags),
   );
   if (!result.success) {
     throw new ConfigError(
@@ -253,81 +218,40 @@ async function localSecrets(dataDir: string): Promise<LocalSecrets> {
 
 // ---------------------------------------------------------------- each deployable's config
 
-interface Plan {
-  config: Config;
-  dataDir: string;
-  secrets: LocalSecrets;
-  edge: Parameters<typeof startEdge>[0];
-  loader: LoaderConfig;
-  insights: ReturnType<typeof insightsConfigOfSection>;
-}
-
-/** Every deployable's config, validated before anything opens a port or a file. */
-async function plan(config: Config): Promise<Plan> {
+/** Every deployable's config, from its own section, validated before anything opens a port or a file. */
+async function plan(config: Config) {
   const dataDir = resolve(config.dataDir);
   await mkdir(dataDir, { recursive: true });
   const secrets = await localSecrets(dataDir);
-  const projects = [
-    ...config.projects,
-    ...(config.demoProject
-      ? [
-          {
-            id: secrets.project.id,
-            name: secrets.project.name,
-            writeKeys: [secrets.project.writeKey],
-            readKeys: [secrets.project.readKey],
-            allowedOrigins: [],
-            // Room for `npm run demo` sending a few days of traffic at once.
-            rateLimit: { perSecond: 5000, burst: 50_000 },
-          },
-        ]
-      : []),
-  ];
+  const { id, name, writeKey, readKey } = secrets.project;
+  // Room for `npm run demo` sending a few days of traffic at once.
+  const keys = { writeKeys: [writeKey], readKeys: [readKey], allowedOrigins: [] };
+  const demo = { id, name, ...keys, rateLimit: { perSecond: 5000, burst: 50_000 } };
+  const projects = [...config.projects, ...(config.demoProject ? [demo] : [])];
   if (projects.length === 0)
     throw new ConfigError('No project: list some under "projects" or set "demoProject": true');
-  const { bus, edge } = config;
-  const relaySecret = edge.relaySecret === false ? undefined : (edge.relaySecret ?? secrets.relaySecret);
-  const edgeConfig = parseEdgeConfig({
-    host: config.host,
-    port: edge.port,
-    projects: projects.map(({ name: _name, ...p }) => p),
-    ...(edge.limits ? { limits: edge.limits } : {}),
-    ipSalt: edge.ipSalt ?? secrets.ipSalt,
-    ...(relaySecret ? { relaySecret } : {}),
-    ...(edge.countryHeader ? { countryHeader: edge.countryHeader } : {}),
-    ...(edge.clientIpHeader ? { clientIpHeader: edge.clientIpHeader } : {}),
-    // The edge's schema asks for brokers; on the local log they are never used (the bus is passed in).
-    kafka: {
-      brokers: bus.kind === 'kafka' ? bus.brokers : ['local-log'],
-      clientId: bus.kind === 'kafka' ? `${bus.clientId}-edge` : 'beacon-edge',
-      topic: bus.topic,
-      partitions: bus.partitions,
-    },
-    ...(edge.sink ? { sink: edge.sink } : {}),
-    spool: { dir: join(dataDir, 'spool'), ...(edge.spoolMaxBytes ? { maxBytes: edge.spoolMaxBytes } : {}) },
-    shutdownGraceMs: edge.shutdownGraceMs,
-  });
-  const loader = loaderConfigOfSection(config.loader, {
-    topic: bus.topic,
-    tables: config.tables,
-    tempDir: join(dataDir, 'tmp', 'loader'),
-    logLevel: config.logLevel,
-  });
-  const insights = insightsConfigOfSection(config.insights, {
-    host: config.host,
+  const { bus, tables, logLevel, host } = config;
+  const edge = edgeConfigOfSection(config.edge, {
+    host,
     projects,
-    // The catalog is passed in (one for both the loader and insights); the engine names its dialect.
-    engine:
-      config.catalog.kind === 'hive' ? config.catalog : { kind: 'duckdb', store: storeOf(config, dataDir) },
-    tables: config.tables,
-    logLevel: config.logLevel,
+    topic: bus.topic,
+    partitions: bus.partitions,
+    spoolDir: join(dataDir, 'spool'),
+    generated: secrets,
   });
-  return { config, dataDir, secrets, edge: edgeConfig, loader, insights };
+  const tempDir = join(dataDir, 'tmp', 'loader');
+  const loader = loaderConfigOfSection(config.loader, { topic: bus.topic, tables, tempDir, logLevel });
+  // The catalog is passed in (one for both the loader and insights); the engine names its dialect.
+  const engine =
+    config.catalog.kind === 'hive'
+      ? config.catalog
+      : { kind: 'duckdb' as const, store: storeOf(config, dataDir) };
+  const insights = insightsConfigOfSection(config.insights, { host, projects, engine, tables, logLevel });
+  return { config, dataDir, secrets, edge, loader, insights };
 }
 
 /** The store config with the directory resolved: <dataDir>/warehouse unless the file names one. */
-function storeOf(config: Config, dataDir: string): StoreConfig {
-  const { store } = config;
+function storeOf({ store }: Config, dataDir: string): StoreConfig {
   return store.kind === 's3'
     ? store
     : { kind: 'dir', root: resolve(store.root ?? join(dataDir, 'warehouse')) };
@@ -335,81 +259,59 @@ function storeOf(config: Config, dataDir: string): StoreConfig {
 
 // ---------------------------------------------------------------- start and stop
 
-interface Running {
-  run: RunInfo;
-  stop(): Promise<void>;
-}
-
-/** What `<dataDir>/run.json` tells the demo and tests about the live process (removed on a clean stop). */
-interface RunInfo {
-  pid: number;
-  startedAt: string;
-  edgeUrl: string;
-  insightsUrl: string;
-  controlUrl: string;
-  controlToken: string;
-  relaySecret: string | null;
-  project: { id: string; writeKey: string; readKey: string };
-  adapters: { bus: string; store: string; catalog: string };
-  loaderCron: string;
-}
-
-async function startAll(p: Plan, log: Logger): Promise<Running> {
+/** Opens the ports, starts each deployable (the edge last), writes `<dataDir>/run.json`; closes in reverse. */
+async function startAll(p: Awaited<ReturnType<typeof plan>>, log: Logger) {
   const { config, dataDir, secrets } = p;
-  const level = config.logLevel;
-  const closers: { name: string; close: () => Promise<unknown> }[] = [];
-  const closeAll = async () => {
-    for (const { name, close } of closers.reverse()) {
-      await close().catch((err: unknown) => log.error({ err, part: name }, 'could not close cleanly'));
-    }
+  const logger = (name: string) => createLogger(name, config.logLevel);
+  const closers: [string, () => Promise<unknown>][] = [];
+  const onStop = (part: string, close: () => Promise<unknown>) => closers.push([part, close]);
+  const stop = async () => {
+    for (const [part, close] of closers.reverse())
+      await close().catch((err: unknown) => log.error({ err, part }, 'could not close cleanly'));
   };
   try {
-    const lock: DirectoryLock = await acquireDirectoryLock(dataDir).catch((err: unknown) => {
+    const lock = await acquireDirectoryLock(dataDir).catch((err: unknown) => {
       throw new ConfigError(`Another process uses the data directory ${dataDir}: ${(err as Error).message}`);
     });
-    closers.push({ name: 'data-dir lock', close: () => lock.release() });
+    onStop('data-dir lock', () => lock.release());
     // Scratch space of a process that died (kill -9): nothing in it outlives the process that made it.
     await rm(join(dataDir, 'tmp'), { recursive: true, force: true });
 
     const busConfig = config.bus.kind === 'local' ? { ...config.bus, dir: join(dataDir, 'bus') } : config.bus;
-    const bus = await createEventBus(busConfig, createLogger('bus', level));
-    closers.push({ name: 'bus', close: () => bus.close() });
+    const bus = await createEventBus(busConfig, logger('bus'));
+    onStop('bus', () => bus.close());
     const store = createObjectStore(storeOf(config, dataDir));
     // One catalog for the loader (which registers) and insights (which queries): both see every change at once.
-    const catalog = await createCatalog(config.catalog, {
-      store,
-      workDir: join(dataDir, 'tmp', 'duckdb'),
-      logger: createLogger('catalog', level),
-    });
-    closers.push({ name: 'catalog', close: () => catalog.close() });
-
+    const workDir = join(dataDir, 'tmp', 'duckdb');
+    const catalog = await createCatalog(config.catalog, { store, workDir, logger: logger('catalog') });
+    onStop('catalog', () => catalog.close());
+    // Tables ensured: the dashboard asks for them before the first load has made them.
+    const schedule = config.loader.cron !== 'off';
+    const ports = { bus, store, catalog };
     const loader = await startLoader(p.loader, {
-      ports: { bus, store, catalog },
-      logger: createLogger('loader', level),
-      schedule: config.loader.cron !== 'off',
-      // The dashboard asks for the tables before the first load has made them.
+      ports,
+      logger: logger('loader'),
+      schedule,
       ensureTables: true,
     });
-    closers.push({ name: 'loader', close: () => loader.stop() });
-
-    const insights = await startInsights(p.insights, { catalog, logger: createLogger('insights', level) });
-    closers.push({ name: 'insights', close: () => insights.close() });
+    onStop('loader', () => loader.stop());
+    const insights = await startInsights(p.insights, { catalog, logger: logger('insights') });
+    onStop('insights', () => insights.close());
     // The loader has no HTTP surface of its own in this process: its metrics, status and a load on demand.
     const controlApp = createLoaderControlApp(loader, { token: secrets.controlToken, logger: log });
     const control = await listenOnNode(controlApp.fetch, config.host, config.control.port);
-    closers.push({ name: 'control', close: () => control.close() });
+    onStop('control', () => control.close());
     // Last to start, first to stop: it drains what it acknowledged into the bus before the bus closes.
-    const edge: EdgeHandle = await startEdge(p.edge, { bus, logger: createLogger('edge', level) });
-    closers.push({ name: 'edge', close: () => edge.close() });
+    const edge = await startEdge(p.edge, { bus, logger: logger('edge') });
+    onStop('edge', () => edge.close());
 
-    const project = config.demoProject
-      ? secrets.project
-      : {
-          id: config.projects[0]!.id,
-          writeKey: config.projects[0]!.writeKeys[0]!,
-          readKey: config.projects[0]!.readKeys[0] ?? '',
-        };
-    const run: RunInfo = {
+    const first = config.projects[0];
+    const project =
+      config.demoProject || !first
+        ? secrets.project
+        : { id: first.id, writeKey: first.writeKeys[0] ?? '', readKey: first.readKeys[0] ?? '' };
+    /** What the demo and tests read about the live process (test/demo/one-machine.ts); removed on a clean stop. */
+    const run = {
       pid: process.pid,
       startedAt: new Date().toISOString(),
       edgeUrl: edge.url,
@@ -423,16 +325,18 @@ async function startAll(p: Plan, log: Logger): Promise<Running> {
     };
     const runFile = join(dataDir, 'run.json');
     await writePrivateJson(runFile, run);
-    closers.push({ name: 'run.json', close: () => rm(runFile, { force: true }) });
+    onStop('run.json', () => rm(runFile, { force: true }));
 
     // Whatever the last session acknowledged but did not load (Ctrl-C between loads, kill -9) is loaded now.
     loader.runInBackground();
-    return { run, stop: closeAll };
+    return { run, stop };
   } catch (err) {
-    await closeAll();
+    await stop();
     throw err;
   }
 }
+
+type RunInfo = Awaited<ReturnType<typeof startAll>>['run'];
 
 function banner(run: RunInfo, dataDir: string): string {
   const { project } = run;
@@ -463,8 +367,38 @@ Fill it with a few days of demo traffic: npm run demo        Stop: Ctrl-C
 `;
 }
 
+/** The first SIGINT/SIGTERM stops in order; a later one exits at once (safe: see the module note). */
+function stopOnSignals(stop: () => Promise<void>, log: Logger): void {
+  let firstSignalAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignalAt) {
+      // Ctrl-C under `npm start` reaches us twice at once (the terminal's, and npm forwarding its own): one press.
+      if (Date.now() - firstSignalAt < 1000) return;
+      log.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(130);
+    }
+    firstSignalAt = Date.now();
+    log.info(
+      { signal },
+      'stopping: draining the edge, letting a load in progress finish (Ctrl-C again: exit now)',
+    );
+    stop().then(
+      () => {
+        log.info('stopped cleanly');
+        process.exitCode = 0;
+      },
+      (err: unknown) => {
+        log.error({ err }, 'stop failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
 async function main(argv: string[]): Promise<void> {
-  const program = new Command('start')
+  const cli = new Command('start')
     .description(
       'Beacon-to-Hive on one machine: edge, scheduled loader, insights and dashboard in one process.',
     )
@@ -483,52 +417,24 @@ async function main(argv: string[]): Promise<void> {
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
     .option('--check', 'validate the configuration, print it (secrets hidden) and exit')
-    .parse(argv);
-  const cli = program.opts<CliOptions>();
+    .parse(argv)
+    .opts<CliOptions>();
   const config = await loadConfig(cli, process.env);
   if (cli.check) {
-    process.stdout.write(
-      `${JSON.stringify(config, (k, v) => (/secret|password|salt/i.test(k) && typeof v === 'string' ? '***' : v), 2)}\n`,
-    );
+    const hide = (k: string, v: unknown) =>
+      /secret|password|salt/i.test(k) && typeof v === 'string' ? '***' : v;
+    process.stdout.write(`${JSON.stringify(config, hide, 2)}\n`);
     return;
   }
   const log = createLogger('one-machine', config.logLevel);
   const p = await plan(config);
-  const running = await startAll(p, log);
+  const { run, stop } = await startAll(p, log);
   // Keys and tokens stay out of the logs: they are in the banner and in <dataDir>/run.json (owner-only).
-  const { controlToken: _t, relaySecret: _s, project, ...visible } = running.run;
+  const { controlToken: _t, relaySecret: _s, project, ...visible } = run;
   log.info({ ...visible, project: project.id }, 'one-machine ready');
   // For the person at the terminal, on stderr: stdout stays pure JSON lines for whatever collects the logs.
-  process.stderr.write(banner(running.run, p.dataDir));
-
-  let stopping: Promise<void> | undefined;
-  let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // Ctrl-C under `npm start` reaches us twice at once (the terminal's, and npm forwarding its own): one press.
-      if (Date.now() - firstSignalAt < 1000) return;
-      // Safe: every acknowledged event is in the bus or the spool, and a load cut short is redone by the next.
-      log.warn({ signal }, 'second signal: exiting without waiting');
-      process.exit(130);
-    }
-    firstSignalAt = Date.now();
-    log.info(
-      { signal },
-      'stopping: draining the edge, letting a load in progress finish (Ctrl-C again: exit now)',
-    );
-    stopping = running.stop().then(
-      () => {
-        log.info('stopped cleanly');
-        process.exitCode = 0;
-      },
-      (err: unknown) => {
-        log.error({ err }, 'stop failed');
-        process.exitCode = 1;
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.stderr.write(banner(run, p.dataDir));
+  stopOnSignals(stop, log);
 }
 
 /** Mistakes the user fixes (configuration, a port in use): a message, not a stack trace. */

@@ -2,7 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, loadEdgeConfig } from './config.ts';
+import {
+  ConfigError,
+  edgeConfigOfSection,
+  edgeSectionSchema,
+  loadEdgeConfig,
+  parseEdgeConfig,
+  projectsSectionSchema,
+} from './config.ts';
+import { startEdge } from './node.ts';
 
 const project = { id: 'p1', writeKeys: ['wk_p1_01234567'] };
 let dir: string;
@@ -61,6 +69,70 @@ describe('loadEdgeConfig', () => {
     expect(attempt).toThrow(/kafka/);
     expect(() => loadEdgeConfig({ env: { EDGE_PROJECTS: '[oops' } })).toThrow(
       /EDGE_PROJECTS is not valid JSON/,
+    );
+  });
+});
+
+describe('parseEdgeConfig', () => {
+  const minimal = { projects: [project], ipSalt: 'a-long-enough-salt', spool: { dir: '/tmp/s' } };
+
+  it('needs no kafka section (a bus passed to startEdge replaces it)', () => {
+    const config = parseEdgeConfig(minimal);
+    expect(config.kafka).toEqual({ clientId: 'beacon-edge', topic: 'events', partitions: 6 });
+  });
+
+  it('refuses a key it does not know, naming it, at any depth', () => {
+    const typo = (extra: object) => () => parseEdgeConfig({ ...minimal, ...extra });
+    expect(typo({ limits: { maxEventByte: 1 } })).toThrow(/Unrecognized key: "maxEventByte"[\s\S]*limits/);
+    expect(typo({ limits: { defaultRateLimit: { perSecond: 1, burst: 1, brust: 2 } } })).toThrow(/"brust"/);
+    expect(typo({ sink: { maxInflight: 2 } })).toThrow(/"maxInflight"/);
+    expect(typo({ kafka: { broker: ['k:9092'] } })).toThrow(/"broker"/);
+    expect(typo({ projects: [{ ...project, allowedOrigin: ['x'] }] })).toThrow(/"allowedOrigin"/);
+    expect(typo({ prot: 1 })).toThrow(/"prot"/);
+  });
+});
+
+describe('startEdge', () => {
+  it('refuses to start with neither a bus nor Kafka brokers', async () => {
+    const config = parseEdgeConfig({ projects: [project], ipSalt: 'a-long-enough-salt', spool: { dir } });
+    await expect(startEdge(config)).rejects.toThrow(/no bus: list Kafka brokers under "kafka.brokers"/);
+  });
+});
+
+describe('the one-machine section', () => {
+  const shared = {
+    host: '127.0.0.1',
+    topic: 'events',
+    partitions: 3,
+    spoolDir: '/tmp/spool',
+    generated: { ipSalt: 'generated-salt-0123', relaySecret: 'generated-relay-secret-0123' },
+  };
+  const projects = projectsSectionSchema.parse([
+    { id: 'site', name: 'Site', writeKeys: ['wk_site_0123'], readKeys: ['rk_site_0123456789ab'] },
+  ]);
+
+  it('builds the full config: generated secrets fill the gaps, no Kafka brokers', () => {
+    const section = edgeSectionSchema.parse({ limits: { maxEventBytes: 1000 }, spoolMaxBytes: 4096 });
+    const config = edgeConfigOfSection(section, { ...shared, projects });
+    expect(config.port).toBe(8080);
+    expect(config.ipSalt).toBe('generated-salt-0123');
+    expect(config.relaySecret).toBe('generated-relay-secret-0123');
+    expect(config.limits.maxEventBytes).toBe(1000);
+    expect(config.kafka).toEqual({ clientId: 'beacon-edge', topic: 'events', partitions: 3 });
+    expect(config.spool).toMatchObject({ dir: '/tmp/spool', maxBytes: 4096 });
+  });
+
+  it('turns the relay off with false, and refuses a misspelt limit', () => {
+    const off = edgeConfigOfSection(edgeSectionSchema.parse({ relaySecret: false }), { ...shared, projects });
+    expect(off.relaySecret).toBeUndefined();
+    const bad = edgeSectionSchema.safeParse({ limits: { maxEventByte: 1 } });
+    expect(bad.error?.issues[0]).toMatchObject({ path: ['limits'], code: 'unrecognized_keys' });
+  });
+
+  it('refuses a write key used by two projects', () => {
+    const twice = [...projects, { ...projects[0]!, id: 'other' }];
+    expect(() => edgeConfigOfSection(edgeSectionSchema.parse({}), { ...shared, projects: twice })).toThrow(
+      /write key used twice/,
     );
   });
 });

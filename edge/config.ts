@@ -1,28 +1,74 @@
 /**
  * @module The Node edge's configuration: a JSON file (`--config`, or
  * EDGE_CONFIG) overlaid by environment variables, validated once at start-up
- * so a bad setting fails fast with a readable message.
+ * so a bad setting fails fast with a readable message. Strict: a misspelt key
+ * (`limits.maxEventByte`) is an error naming it, not a setting silently lost.
  *
  * Environment: EDGE_HOST, EDGE_PORT, EDGE_PROJECTS (JSON array),
  * EDGE_PROJECTS_FILE, EDGE_IP_SALT, EDGE_RELAY_SECRET, EDGE_COUNTRY_HEADER,
  * EDGE_CLIENT_IP_HEADER, KAFKA_BROKERS (comma-separated), EDGE_TOPIC,
  * EDGE_TOPIC_PARTITIONS, EDGE_SPOOL_DIR, EDGE_SPOOL_MAX_BYTES.
+ *
+ * Also the edge's section of the one-machine file (`start.ts`):
+ * `edgeSectionSchema`, `projectsSectionSchema` and `edgeConfigOfSection`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { limitsSchema } from './limits.ts';
-import { projectsSchema } from './project-registry.ts';
+import { projectSchema, projectsSchema, rateLimitSchema } from './project-registry.ts';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-export const edgeConfigSchema = z.object({
+const strictRateLimit = z.strictObject(rateLimitSchema.shape);
+const strictLimitsSchema = z.strictObject({
+  ...limitsSchema.shape,
+  defaultRateLimit: strictRateLimit.default({ perSecond: 1000, burst: 5000 }),
+});
+
+/** A project as a file lists it; `name` is for insights (the same list often feeds both). */
+const projectEntrySchema = z.strictObject({
+  ...projectSchema.shape,
+  name: z.string().max(200).optional(),
+  rateLimit: strictRateLimit.optional(),
+});
+
+const sinkSchema = z.strictObject({
+  produceTimeoutMs: z.number().int().positive().default(2000),
+  drainTimeoutMs: z.number().int().positive().default(15_000),
+  maxBatchMessages: z.number().int().positive().default(1000),
+  maxBatchBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(768 * KIB),
+  // kafkajs sends one idempotent request at a time: more groups in flight only queue
+  // there, while one in flight lets the next group gather every request that arrives.
+  maxInFlight: z.number().int().positive().default(1),
+  drainBackoff: z
+    .strictObject({ minMs: z.number().int().positive(), maxMs: z.number().int().positive() })
+    .default({ minMs: 200, maxMs: 5000 }),
+});
+
+const kafkaSchema = z.strictObject({
+  /** Unset when the caller passes a bus to `startEdge` (one machine: the local log). */
+  brokers: z.array(z.string().min(1)).min(1).optional(),
+  clientId: z.string().default('beacon-edge'),
+  topic: z.string().default('events'),
+  partitions: z.number().int().positive().default(6),
+});
+
+export const edgeConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   /** 0 picks a free port (tests). */
   port: z.number().int().min(0).max(65535).default(8080),
-  projects: projectsSchema,
-  limits: limitsSchema.default(limitsSchema.parse({})),
+  // Strict entries, and the registry's own rules across them (a write key used twice).
+  projects: z.array(projectEntrySchema).superRefine((projects, ctx) => {
+    for (const { path, message } of projectsSchema.safeParse(projects).error?.issues ?? [])
+      ctx.addIssue({ code: 'custom', path, message });
+  }),
+  limits: strictLimitsSchema.prefault({}),
   /** Secret salt of the IP hash (HMAC key). */
   ipSalt: z.string().min(16, 'ipSalt must be at least 16 characters'),
   /** Enables POST /v1/relay for batches signed by the Worker's queue consumer. */
@@ -33,38 +79,10 @@ export const edgeConfigSchema = z.object({
    * (x-forwarded-for: its first entry). Unset: the socket's address.
    */
   clientIpHeader: z.string().optional(),
-  kafka: z.object({
-    brokers: z.array(z.string().min(1)).min(1),
-    clientId: z.string().default('beacon-edge'),
-    topic: z.string().default('events'),
-    partitions: z.number().int().positive().default(6),
-  }),
-  sink: z
-    .object({
-      produceTimeoutMs: z.number().int().positive().default(2000),
-      drainTimeoutMs: z.number().int().positive().default(15_000),
-      maxBatchMessages: z.number().int().positive().default(1000),
-      maxBatchBytes: z
-        .number()
-        .int()
-        .positive()
-        .default(768 * KIB),
-      // kafkajs sends one idempotent request at a time: more groups in flight only queue
-      // there, while one in flight lets the next group gather every request that arrives.
-      maxInFlight: z.number().int().positive().default(1),
-      drainBackoff: z
-        .object({ minMs: z.number().int().positive(), maxMs: z.number().int().positive() })
-        .default({ minMs: 200, maxMs: 5000 }),
-    })
-    .default({
-      produceTimeoutMs: 2000,
-      drainTimeoutMs: 15_000,
-      maxBatchMessages: 1000,
-      maxBatchBytes: 768 * KIB,
-      maxInFlight: 1,
-      drainBackoff: { minMs: 200, maxMs: 5000 },
-    }),
-  spool: z.object({
+  /** Optional as a whole: the topic defaults, and brokers are needed only when no bus is passed in. */
+  kafka: kafkaSchema.prefault({}),
+  sink: sinkSchema.prefault({}),
+  spool: z.strictObject({
     dir: z.string().min(1),
     maxBytes: z
       .number()
@@ -82,6 +100,13 @@ export const edgeConfigSchema = z.object({
   shutdownGraceMs: z.number().int().nonnegative().default(10_000),
 });
 
+// The standalone edge (`node edge/node.ts`) has no bus but Kafka: a missing broker list is a config error there.
+const standaloneEdgeConfigSchema = edgeConfigSchema.extend({
+  kafka: kafkaSchema.extend({
+    brokers: z.array(z.string().min(1)).min(1, 'list at least one Kafka broker'),
+  }),
+});
+
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
 
@@ -89,12 +114,87 @@ export class ConfigError extends Error {}
 
 /** Validates a config object; throws ConfigError listing every problem. */
 export function parseEdgeConfig(input: unknown): EdgeConfig {
-  const parsed = edgeConfigSchema.safeParse(input);
+  return parseWith(edgeConfigSchema, input);
+}
+
+function parseWith(schema: z.ZodType<EdgeConfig>, input: unknown): EdgeConfig {
+  const parsed = schema.safeParse(input);
   if (!parsed.success) throw new ConfigError(`Invalid edge configuration:\n${z.prettifyError(parsed.error)}`);
   return parsed.data;
 }
 
 type Env = Record<string, string | undefined>;
+
+// ---------------------------------------------------------------- the one-machine file's sections
+
+/**
+ * The project registry of the one-machine file: the edge reads the write keys,
+ * insights the read keys. Ids and read keys follow what insights accepts, so
+ * a key the dashboard would refuse fails here, at `--check`, naming it.
+ */
+export const projectsSectionSchema = z
+  .array(
+    projectEntrySchema.extend({
+      id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (64 at most)'),
+      readKeys: z.array(z.string().regex(/^[\x21-\x7e]{16,256}$/, '16 to 256 printable ASCII characters')),
+    }),
+  )
+  .default([]);
+
+export type ProjectsSection = z.output<typeof projectsSectionSchema>;
+
+/** The edge's section of the one-machine file: what a person tunes there; the rest comes from shared sections. */
+export const edgeSectionSchema = z
+  .strictObject({
+    port: z.number().int().min(1).max(32767).default(8080), // Linux hands out outgoing ports from 32768 up.
+    ipSalt: z.string().min(16).optional(),
+    /** Enables the signed POST /v1/relay (history backfill by `npm run demo`); false turns it off. */
+    relaySecret: z.union([z.string().min(16), z.literal(false)]).optional(),
+    countryHeader: z.string().optional(),
+    clientIpHeader: z.string().optional(),
+    limits: strictLimitsSchema.optional(),
+    sink: sinkSchema.optional(),
+    spoolMaxBytes: z.number().int().positive().optional(),
+    shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+  })
+  .prefault({});
+
+export type EdgeSection = z.output<typeof edgeSectionSchema>;
+
+/** The section's settings from the environment (BEACON_EDGE_PORT), for the caller to layer over the file. */
+export function edgeSectionFromEnv(env: Env): Record<string, unknown> | undefined {
+  return env.BEACON_EDGE_PORT ? { port: Number(env.BEACON_EDGE_PORT) } : undefined;
+}
+
+/**
+ * The edge's full config from its section and the file's shared settings. The
+ * bus is passed to `startEdge`, so no Kafka brokers here; generated secrets
+ * fill what the section leaves unset. Throws ConfigError naming a bad field.
+ */
+export function edgeConfigOfSection(
+  section: EdgeSection,
+  shared: {
+    host: string;
+    projects: ProjectsSection;
+    topic: string;
+    partitions: number;
+    spoolDir: string;
+    generated: { ipSalt: string; relaySecret: string };
+  },
+): EdgeConfig {
+  const { port, ipSalt, relaySecret, spoolMaxBytes, ...rest } = section;
+  const relay = relaySecret === false ? undefined : (relaySecret ?? shared.generated.relaySecret);
+  return parseEdgeConfig({
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+    host: shared.host,
+    port,
+    projects: shared.projects,
+    ipSalt: ipSalt ?? shared.generated.ipSalt,
+    ...(relay ? { relaySecret: relay } : {}),
+    kafka: { topic: shared.topic, partitions: shared.partitions },
+    spool: { dir: shared.spoolDir, ...(spoolMaxBytes ? { maxBytes: spoolMaxBytes } : {}) },
+  });
+}
 
 /** The file (if any) overlaid by the environment, validated. */
 export function loadEdgeConfig(options: { file?: string | undefined; env?: Env } = {}): EdgeConfig {
@@ -105,7 +205,7 @@ export function loadEdgeConfig(options: { file?: string | undefined; env?: Env }
     base.projects = readJson(resolve(dirname(file), base.projectsFile));
   }
   delete base.projectsFile;
-  return parseEdgeConfig(overlayEnv(base, env));
+  return parseWith(standaloneEdgeConfigSchema, overlayEnv(base, env));
 }
 
 function overlayEnv(base: Record<string, unknown>, env: Env): Record<string, unknown> {

@@ -21,7 +21,7 @@ import { createKafkaBus } from '../shared/bus/kafka-bus.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
-import { type EdgeConfig, loadEdgeConfig } from './config.ts';
+import { ConfigError, type EdgeConfig, loadEdgeConfig } from './config.ts';
 import { createStaticRegistry } from './project-registry.ts';
 import { createPromEdgeMetrics } from './prom-metrics.ts';
 import { DiskSpool } from './sink/disk-spool.ts';
@@ -31,7 +31,10 @@ import { registerSinkMetrics } from './sink/sink-metrics.ts';
 import { trackerScript } from './tracker/serve.ts';
 
 export interface StartEdgeOptions {
-  /** A bus to use instead of Kafka (one-machine mode passes the local log); the caller closes it. */
+  /**
+   * A bus to use instead of the edge's own Kafka client (one-machine mode passes
+   * its shared one); the caller closes it. Without it, `config.kafka.brokers` is required.
+   */
   bus?: EventBus;
   logger?: Logger;
   registry?: Registry;
@@ -53,12 +56,7 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
   const ownsBus = !options.bus;
-  const bus =
-    options.bus ??
-    createKafkaBus(
-      { brokers: config.kafka.brokers, clientId: config.kafka.clientId },
-      logger.child({ component: 'kafka' }),
-    );
+  const bus = options.bus ?? kafkaBusOf(config, logger);
 
   const spool = await DiskSpool.open({ ...config.spool, logger: logger.child({ component: 'spool' }) });
   const sink = new KafkaOrSpoolSink({
@@ -126,6 +124,17 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     return closed;
   };
   return { url, port, sink, spool, close };
+}
+
+/** The edge's own Kafka client, when the caller passes no bus: then the config must name brokers. */
+function kafkaBusOf(config: EdgeConfig, logger: Logger): EventBus {
+  const { brokers, clientId } = config.kafka;
+  if (!brokers) {
+    throw new ConfigError(
+      'The edge has no bus: list Kafka brokers under "kafka.brokers" (or set KAFKA_BROKERS), or pass a bus to startEdge',
+    );
+  }
+  return createKafkaBus({ brokers, clientId }, logger.child({ component: 'kafka' }));
 }
 
 /** No new connections; idle keep-alive ones closed now, busy ones after the grace period. */
