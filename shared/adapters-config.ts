@@ -19,6 +19,12 @@ export const kafkaBusConfigSchema = z.strictObject({
   kind: z.literal('kafka'),
   brokers: z.array(z.string().min(1)).min(1),
   clientId: z.string().min(1).default('beacon-to-hive'),
+  /**
+   * Kafka client library, kafkajs when absent; both pass the same bus contract
+   * (shared/bus/README.md, "Measurements"). Optional rather than defaulted so
+   * configs that never name it parse to what they did before.
+   */
+  client: z.enum(['kafkajs', 'platformatic']).optional(),
 });
 
 export const dirStoreConfigSchema = z.strictObject({ kind: z.literal('dir'), root: z.string().min(1) });

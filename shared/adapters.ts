@@ -5,7 +5,7 @@
  */
 import type { BusConfig, CatalogConfig, StoreConfig } from './adapters-config.ts';
 import type { EventBus } from './bus/bus.ts';
-import { createKafkaBus } from './bus/kafka-bus.ts';
+import { createKafkaClientBus } from './bus/kafka-client-bus.ts';
 import { openLocalLogBus } from './bus/local-log-bus.ts';
 import type { Catalog } from './catalog/catalog.ts';
 import { DuckDbCatalog } from './catalog/duckdb-catalog.ts';
@@ -17,7 +17,14 @@ import { S3ObjectStore } from './object-store/s3-object-store.ts';
 
 export async function createEventBus(config: BusConfig, logger: Logger): Promise<EventBus> {
   if (config.kind === 'local') return openLocalLogBus({ dir: config.dir, fsync: config.fsync }, logger);
-  return createKafkaBus({ brokers: config.brokers, clientId: config.clientId }, logger);
+  return createKafkaClientBus(
+    {
+      brokers: config.brokers,
+      clientId: config.clientId,
+      ...(config.client ? { client: config.client } : {}),
+    },
+    logger,
+  );
 }
 
 export function createObjectStore(config: StoreConfig): ObjectStore {

@@ -26,6 +26,7 @@ import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionO
 import { toBusError } from './kafka-error.ts';
 import { commitGroupOffsets } from './kafka-group-commit.ts';
 import { readKafkaPartition } from './kafka-partition-reader.ts';
+import { chunksOf } from './produce-chunks.ts';
 
 const { Kafka: KafkaClient, CompressionTypes, logLevel } = kafkajs;
 
@@ -280,24 +281,4 @@ function isRetriableProtocolError(error: unknown): boolean {
     error.name === 'KafkaJSProtocolError' &&
     (error as Error & { retriable?: boolean }).retriable === true
   );
-}
-
-/** Consecutive slices of at most `maxBytes` of keys and values (at least one message each). */
-function chunksOf(messages: BusMessage[], maxBytes: number): BusMessage[][] {
-  const chunks: BusMessage[][] = [];
-  let chunk: BusMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size =
-      (m.key?.length ?? 0) + (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length);
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
 }
