@@ -55,6 +55,8 @@ const kafkaSchema = z.strictObject({
   /** Unset when the caller passes a bus to `startEdge` (one machine: the local log). */
   brokers: z.array(z.string().min(1)).min(1).optional(),
   clientId: z.string().default('beacon-edge'),
+  /** Which Kafka client produces (shared/bus/README.md, "Measurements"). */
+  client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
   topic: z.string().default('events'),
   partitions: z.number().int().positive().default(6),
 });
@@ -222,6 +224,7 @@ function overlayEnv(base: Record<string, unknown>, env: Env): Record<string, unk
   if (env.EDGE_CLIENT_IP_HEADER) config.clientIpHeader = env.EDGE_CLIENT_IP_HEADER;
   if (env.KAFKA_BROKERS) kafka.brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim());
   if (env.EDGE_TOPIC) kafka.topic = env.EDGE_TOPIC;
+  if (env.EDGE_KAFKA_CLIENT) kafka.client = env.EDGE_KAFKA_CLIENT;
   if (env.EDGE_TOPIC_PARTITIONS) kafka.partitions = Number(env.EDGE_TOPIC_PARTITIONS);
   if (env.EDGE_SPOOL_DIR) spool.dir = env.EDGE_SPOOL_DIR;
   if (env.EDGE_SPOOL_MAX_BYTES) spool.maxBytes = Number(env.EDGE_SPOOL_MAX_BYTES);

@@ -17,7 +17,7 @@ import type { Context } from 'hono';
 import pRetry from 'p-retry';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { EventBus } from '../shared/bus/bus.ts';
-import { createKafkaBus } from '../shared/bus/kafka-bus.ts';
+import { createKafkaClientBus } from '../shared/bus/kafka-client-bus.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
@@ -128,13 +128,13 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
 
 /** The edge's own Kafka client, when the caller passes no bus: then the config must name brokers. */
 function kafkaBusOf(config: EdgeConfig, logger: Logger): EventBus {
-  const { brokers, clientId } = config.kafka;
+  const { brokers, clientId, client } = config.kafka;
   if (!brokers) {
     throw new ConfigError(
       'The edge has no bus: list Kafka brokers under "kafka.brokers" (or set KAFKA_BROKERS), or pass a bus to startEdge',
     );
   }
-  return createKafkaBus({ brokers, clientId }, logger.child({ component: 'kafka' }));
+  return createKafkaClientBus({ brokers, clientId, client }, logger.child({ component: 'kafka' }));
 }
 
 /** No new connections; idle keep-alive ones closed now, busy ones after the grace period. */

@@ -39,7 +39,14 @@ export function edgeTestConfig(input: {
     ],
     ipSalt: 'integration-salt-0123456789',
     relaySecret: IT_RELAY_SECRET,
-    kafka: { brokers: input.brokers, topic: input.topic, partitions: 3, clientId: 'edge-it' },
+    // EDGE_KAFKA_CLIENT=platformatic runs the same integration and fault suites on the other client.
+    kafka: {
+      brokers: input.brokers,
+      topic: input.topic,
+      partitions: 3,
+      clientId: 'edge-it',
+      client: process.env.EDGE_KAFKA_CLIENT === 'platformatic' ? 'platformatic' : 'kafkajs',
+    },
     spool: { dir: input.spoolDir },
     shutdownGraceMs: 5000,
     ...input.overrides,

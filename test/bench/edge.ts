@@ -41,6 +41,7 @@ const program = new Command()
     'kafka (the product) or local (the embedded log, fsync interval: the pipeline without Kafka)',
     'kafka',
   )
+  .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic', 'kafkajs')
   .option('--in-flight <n>', 'sink.maxInFlight of the edge (groups produced at once)')
   .option('--group-messages <n>', 'sink.maxBatchMessages of the edge (events in one produce)');
 program.parse();
@@ -53,7 +54,12 @@ const opts = program.opts<{
   inFlight?: string;
   groupMessages?: string;
   bus: string;
+  client: string;
 }>();
+if (opts.client !== 'kafkajs' && opts.client !== 'platformatic') {
+  throw new Error(`--client must be kafkajs or platformatic, not ${opts.client}`);
+}
+const kafkaClient: 'kafkajs' | 'platformatic' = opts.client;
 const duration = Number(opts.duration);
 const connections = Number(opts.connections);
 const batchSizes = opts.batchSizes.split(',').map(Number);
@@ -159,7 +165,7 @@ async function main(): Promise<void> {
         },
       ],
       ipSalt: 'bench-salt-0123456789',
-      kafka: { brokers, topic, partitions: 6, clientId: 'bench-edge' },
+      kafka: { brokers, topic, partitions: 6, clientId: 'bench-edge', client: kafkaClient },
       spool: { dir: join(work, 'spool') },
       sink: {
         ...edgeConfigSchema.shape.sink.parse(undefined),
