@@ -78,7 +78,12 @@ describe('parseEdgeConfig', () => {
 
   it('needs no kafka section (a bus passed to startEdge replaces it)', () => {
     const config = parseEdgeConfig(minimal);
-    expect(config.kafka).toEqual({ clientId: 'beacon-edge', client: 'kafkajs', topic: 'events', partitions: 6 });
+    expect(config.kafka).toEqual({
+      clientId: 'beacon-edge',
+      client: 'kafkajs',
+      topic: 'events',
+      partitions: 6,
+    });
   });
 
   it('refuses a key it does not know, naming it, at any depth', () => {
@@ -118,7 +123,12 @@ describe('the one-machine section', () => {
     expect(config.ipSalt).toBe('generated-salt-0123');
     expect(config.relaySecret).toBe('generated-relay-secret-0123');
     expect(config.limits.maxEventBytes).toBe(1000);
-    expect(config.kafka).toEqual({ clientId: 'beacon-edge', client: 'kafkajs', topic: 'events', partitions: 3 });
+    expect(config.kafka).toEqual({
+      clientId: 'beacon-edge',
+      client: 'kafkajs',
+      topic: 'events',
+      partitions: 3,
+    });
     expect(config.spool).toMatchObject({ dir: '/tmp/spool', maxBytes: 4096 });
   });
 
