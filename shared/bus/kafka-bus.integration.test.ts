@@ -5,29 +5,15 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readStackEnv } from '../../test/infra/stack-env.ts';
 import { runBusContract } from './bus.contract.ts';
+import { deleteTopicsAndGroups, stackBrokers } from './fixtures/kafka-cleanup.ts';
 import { createKafkaBus, type KafkaBus } from './kafka-bus.ts';
 
-const brokers = () => readStackEnv().KAFKA_BROKERS.split(',');
-
-/** Deletes topics and groups with a client of its own (the bus is closed by then). */
-async function deleteAll(topics: string[], groups: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers: brokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => {});
-    const existing = new Set(await admin.listTopics());
-    const ours = topics.filter((t) => existing.has(t));
-    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-  } finally {
-    await admin.disconnect();
-  }
-}
+const brokers = stackBrokers;
 
 runBusContract('kafka (kafkajs)', async () => ({
   bus: createKafkaBus({ brokers: brokers(), clientId: 'bus-contract' }),
-  cleanup: ({ topics, groups }) => deleteAll(topics, groups),
+  cleanup: ({ topics, groups }) => deleteTopicsAndGroups(topics, groups),
 }));
 
 describe('KafkaBus on a real broker', () => {
@@ -42,7 +28,7 @@ describe('KafkaBus on a real broker', () => {
 
   afterAll(async () => {
     await bus.close();
-    await deleteAll([topic], [group]);
+    await deleteTopicsAndGroups([topic], [group]);
   });
 
   it('leaves no read group behind and never moves the caller’s offsets', async () => {

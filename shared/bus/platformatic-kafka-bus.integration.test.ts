@@ -7,30 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readStackEnv } from '../../test/infra/stack-env.ts';
 import { readTopic, runBusContract } from './bus.contract.ts';
+import { deleteTopicsAndGroups, stackBrokers } from './fixtures/kafka-cleanup.ts';
 import { createKafkaBus, type KafkaBus } from './kafka-bus.ts';
 import { createPlatformaticKafkaBus, type PlatformaticKafkaBus } from './platformatic-kafka-bus.ts';
 
-const brokers = () => readStackEnv().KAFKA_BROKERS.split(',');
-
-/** Deletes topics and groups with a client of its own (the bus is closed by then). */
-async function deleteAll(topics: string[], groups: string[]): Promise<void> {
-  const admin = new kafkajs.Kafka({ brokers: brokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => {});
-    const existing = new Set(await admin.listTopics());
-    const ours = topics.filter((t) => existing.has(t));
-    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
-  } finally {
-    await admin.disconnect();
-  }
-}
+const brokers = stackBrokers;
 
 runBusContract('kafka (@platformatic/kafka)', async () => ({
   bus: createPlatformaticKafkaBus({ brokers: brokers(), clientId: 'bus-contract-platformatic' }),
-  cleanup: ({ topics, groups }) => deleteAll(topics, groups),
+  cleanup: ({ topics, groups }) => deleteTopicsAndGroups(topics, groups),
 }));
 
 describe('PlatformaticKafkaBus on a real broker', () => {
@@ -48,7 +34,7 @@ describe('PlatformaticKafkaBus on a real broker', () => {
   afterAll(async () => {
     await bus.close();
     await kafkajsBus.close();
-    await deleteAll([topic], [group]);
+    await deleteTopicsAndGroups([topic], [group]);
   });
 
   it('puts a key in the same partition as kafkajs, and each client reads the other’s messages', async () => {
