@@ -27,6 +27,7 @@ import { toBusError } from './kafka-error.ts';
 import { commitGroupOffsets } from './kafka-group-commit.ts';
 import { readKafkaPartition } from './kafka-partition-reader.ts';
 import { chunksOf } from './produce-chunks.ts';
+import { checkReadRange } from './read-range.ts';
 
 const { Kafka: KafkaClient, CompressionTypes, logLevel } = kafkajs;
 
@@ -150,21 +151,7 @@ export class KafkaBus implements EventBus {
 
   async *read(topic: string, partition: number, from: number, to: number): AsyncIterable<ConsumedMessage[]> {
     const marks = (await this.watermarks(topic)).find((w) => w.partition === partition);
-    if (marks === undefined) {
-      throw new BusError(`Kafka: topic ${topic} has no partition ${partition}`, { code: 'invalid_request' });
-    }
-    if (
-      !Number.isSafeInteger(from) ||
-      !Number.isSafeInteger(to) ||
-      from > to ||
-      from < marks.low ||
-      to > marks.high
-    ) {
-      throw new BusError(
-        `Kafka: cannot read [${from}, ${to}) of ${topic}/${partition}: it holds [${marks.low}, ${marks.high})`,
-        { code: 'offset_out_of_range' },
-      );
-    }
+    checkReadRange(topic, partition, from, to, marks);
     if (from === to) return;
     yield* readKafkaPartition(
       this.kafka,

@@ -37,6 +37,7 @@ import { partitionForKey } from './key-partitioner.ts';
 import { hasKafkaError, toBusErrorFromPlatformatic } from './platformatic-kafka-error.ts';
 import { readPlatformaticPartition } from './platformatic-kafka-partition-reader.ts';
 import { chunksOf } from './produce-chunks.ts';
+import { checkReadRange } from './read-range.ts';
 
 export const platformaticKafkaBusConfigSchema = z.object({
   brokers: z.array(z.string().min(1)).min(1),
@@ -218,21 +219,7 @@ export class PlatformaticKafkaBus implements EventBus {
 
   async *read(topic: string, partition: number, from: number, to: number): AsyncIterable<ConsumedMessage[]> {
     const marks = (await this.watermarks(topic)).find((w) => w.partition === partition);
-    if (marks === undefined) {
-      throw new BusError(`Kafka: topic ${topic} has no partition ${partition}`, { code: 'invalid_request' });
-    }
-    if (
-      !Number.isSafeInteger(from) ||
-      !Number.isSafeInteger(to) ||
-      from > to ||
-      from < marks.low ||
-      to > marks.high
-    ) {
-      throw new BusError(
-        `Kafka: cannot read [${from}, ${to}) of ${topic}/${partition}: it holds [${marks.low}, ${marks.high})`,
-        { code: 'offset_out_of_range' },
-      );
-    }
+    checkReadRange(topic, partition, from, to, marks);
     if (from === to) return;
     yield* readPlatformaticPartition(
       {
