@@ -45,6 +45,31 @@ export interface RunResult {
   error?: string;
 }
 
+/** A run's result before any step ran: counters at zero, not ok until it finishes. */
+export function newRunResult(
+  runId: string,
+  command: RunResult['command'],
+  startedMs: number,
+  hours: string[],
+): RunResult {
+  return {
+    runId,
+    command,
+    ok: false,
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: '',
+    seconds: 0,
+    events: 0,
+    duplicates: 0,
+    malformed: 0,
+    files: 0,
+    bytes: 0,
+    hours,
+    steps: {},
+    committed: [],
+  };
+}
+
 export interface HoursLoaded {
   /** The latest hour that received events, as `YYYY-MM-DDTHH`. */
   lastHour: string | null;

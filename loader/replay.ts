@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { InputError } from '../shared/errors.ts';
 import { HOUR_MS, type Hour, hourLabel } from './layout.ts';
 import { type LoaderDeps, layoutOf } from './loader-deps.ts';
-import { LoaderState, type RunResult } from './loader-state.ts';
+import { LoaderState, newRunResult, type RunResult } from './loader-state.ts';
 import { openLoaderDuckDb } from './parquet/loader-duckdb.ts';
 import { newRunId, stepTracker, withLock } from './run-once.ts';
 import { consumeRanges } from './steps/consume.ts';
@@ -74,22 +74,7 @@ export async function replayHours(deps: LoaderDeps, options: ReplayOptions): Pro
   const state = new LoaderState(deps.store, layout, deps.settings.topic);
   const hours = new Set<Hour>();
   for (let h = options.from; h <= options.to; h++) hours.add(h);
-  const result: RunResult = {
-    runId,
-    command: 'replay',
-    ok: false,
-    startedAt: new Date(started).toISOString(),
-    finishedAt: '',
-    seconds: 0,
-    events: 0,
-    duplicates: 0,
-    malformed: 0,
-    files: 0,
-    bytes: 0,
-    hours: [...hours].map(hourLabel),
-    steps: {},
-    committed: [],
-  };
+  const result = newRunResult(runId, 'replay', started, [...hours].map(hourLabel));
   await withLock(deps, runId, `replay ${hourLabel(options.from)}..${hourLabel(options.to)}`, async (lock) => {
     if (await state.pending()) {
       throw new InputError('the last run crashed before committing; run `loader run` first, then replay', {

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Hour, hourLabel } from './layout.ts';
 import { crashIfAt, type LoaderDeps, type LoadProgress, layoutOf } from './loader-deps.ts';
-import { LoaderState, type RunResult } from './loader-state.ts';
+import { LoaderState, newRunResult, type RunResult } from './loader-state.ts';
 import { acquireLock, type HeldLock } from './object-store-lock.ts';
 import { openLoaderDuckDb } from './parquet/loader-duckdb.ts';
 import { commitOffsets } from './steps/commit.ts';
@@ -99,22 +99,7 @@ export async function runOnce(deps: LoaderDeps, options: RunOptions = {}): Promi
   const layout = layoutOf(deps);
   const state = new LoaderState(deps.store, layout, deps.settings.topic);
   const log = deps.logger.child({ runId });
-  const result: RunResult = {
-    runId,
-    command: 'run',
-    ok: false,
-    startedAt: new Date(started).toISOString(),
-    finishedAt: '',
-    seconds: 0,
-    events: 0,
-    duplicates: 0,
-    malformed: 0,
-    files: 0,
-    bytes: 0,
-    hours: [],
-    steps: {},
-    committed: [],
-  };
+  const result = newRunResult(runId, 'run', started, []);
   const finish = async (error?: unknown): Promise<RunResult> => {
     result.finishedAt = new Date(now()).toISOString();
     result.seconds = (now() - started) / 1000;
