@@ -128,8 +128,26 @@ export class KafkaBus implements EventBus {
         });
       }
     } catch (error) {
+      this.discardProducer(producer);
       throw toBusError(`producing ${messages.length} messages to ${topic}`, error, this.config.brokers);
     }
+  }
+
+  /**
+   * After a failed send the next produce starts a new producer: kafkajs' idempotent
+   * producer can keep a sequence state the restarted broker no longer accepts, and
+   * then fails every later send (seen as an edge stuck spooling after a broker
+   * SIGKILL). A new producer id costs one connect; duplicates it may cause are
+   * removed by messageId in the loader.
+   */
+  private discardProducer(failed: Producer): void {
+    const current = this.producer;
+    if (!current) return;
+    void current.then((p) => {
+      if (p !== failed || this.producer !== current) return;
+      this.producer = null;
+      p.disconnect().catch(() => {});
+    });
   }
 
   async watermarks(topic: string): Promise<PartitionOffsets[]> {
