@@ -65,7 +65,7 @@ describe('loader CLI', () => {
       lock: null,
       lastRun: { ok: true },
     });
-  });
+  }, 60_000);
 
   it('answers --help for every command and refuses a bad hour with exit code 2', () => {
     for (const command of ['run', 'schedule', 'replay', 'status']) {

@@ -111,6 +111,11 @@ export class WarehouseLayout {
     return `${this.prefix}_loader/pending/${topic}.json`;
   }
 
+  /** The loader's own record of what is loaded: the offsets of the last committed run (the commit point). */
+  offsetsKey(topic: string): string {
+    return `${this.prefix}_loader/offsets/${topic}.json`;
+  }
+
   lockKey(topic: string): string {
     return `${this.prefix}_loader/lock/${topic}.json`;
   }

@@ -46,6 +46,8 @@ export const CRASH_POINTS = [
   'after-register',
   'after-rollups',
   'after-commit',
+  // A replay: after the first hour of its swap moved to the new location.
+  'mid-swap',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

@@ -5,6 +5,7 @@
  * objects, each written whole (a put is atomic on S3 and on the directory
  * store).
  */
+import type { PartitionOffset } from '../shared/bus/bus.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
 import type { Hour, WarehouseLayout } from './layout.ts';
 
@@ -17,18 +18,46 @@ async function writeJson(store: ObjectStore, key: string, value: unknown): Promi
   await store.put(key, JSON.stringify(value, null, 1), { contentType: 'application/json' });
 }
 
-/** Everything an uncommitted run wrote or is about to write: data files, their indexes, dead letters. */
+/**
+ * Everything an unfinished load wrote or is about to write: data files, their
+ * indexes, dead letters. Written before the first upload, removed after the
+ * load's last step; whatever a crash leaves is settled by the next load
+ * (repair.ts) from what this record says.
+ */
 export interface PendingManifest {
   runId: string;
+  /** Absent in manifests written before replays had one: a run. */
+  command?: 'run' | 'replay';
   keys: string[];
   /** Hours those keys belong to: their rollups must be recomputed when stale keys are removed. */
   hours: Hour[];
+  /**
+   * A run's commit point: the offsets it commits. Once the committed offsets
+   * record carries this run's id, the run is done and its keys are kept.
+   */
+  ends?: PartitionOffset[];
+  /**
+   * A replay's swap: each hour's old and new location. `swapping` is set
+   * once every new file is uploaded; from then on a crashed replay is
+   * finished by the next load instead of being undone.
+   */
+  swaps?: { hour: Hour; from: string; to: string }[];
+  phase?: 'uploading' | 'swapping';
+}
+
+/** What is loaded: per partition the next offset to read, and the run that committed it. */
+export interface CommittedOffsets {
+  runId: string;
+  committedAt: string;
+  offsets: PartitionOffset[];
 }
 
 export interface RunResult {
   runId: string;
   command: 'run' | 'replay';
   ok: boolean;
+  /** What this run found of a crashed load and settled first (repair.ts), if anything. */
+  repaired?: string;
   startedAt: string;
   finishedAt: string;
   seconds: number;
@@ -96,6 +125,15 @@ export class LoaderState {
 
   async clearPending(): Promise<void> {
     await this.#store.delete([this.#layout.pendingKey(this.#topic)]);
+  }
+
+  committed(): Promise<CommittedOffsets | null> {
+    return readJson(this.#store, this.#layout.offsetsKey(this.#topic));
+  }
+
+  /** The commit point of a run: one whole-object put, so it happened or it did not. */
+  writeCommitted(value: CommittedOffsets): Promise<void> {
+    return writeJson(this.#store, this.#layout.offsetsKey(this.#topic), value);
   }
 
   /** The data prefix of an hour of `events`: its replayed version, or the default. */

@@ -6,6 +6,7 @@
 import { type LoaderDeps, layoutOf } from './loader-deps.ts';
 import { type HoursLoaded, LoaderState, type RunResult } from './loader-state.ts';
 import { type LockRecord, readLock } from './object-store-lock.ts';
+import { committedOffsets } from './steps/plan.ts';
 
 export interface LoaderStatus {
   topic: string;
@@ -16,6 +17,8 @@ export interface LoaderStatus {
   lastRun: RunResult | null;
   lock: LockRecord | null;
   pendingRun: string | null;
+  /** What the unfinished load was: a run, or a replay (and whether it had reached its swap). */
+  pendingCommand: string | null;
 }
 
 export async function loaderStatus(deps: LoaderDeps): Promise<LoaderStatus> {
@@ -24,7 +27,7 @@ export async function loaderStatus(deps: LoaderDeps): Promise<LoaderStatus> {
   const state = new LoaderState(deps.store, layout, settings.topic);
   const [marks, committed, lastRun, hours, lock, pending] = await Promise.all([
     bus.watermarks(settings.topic),
-    bus.committed(settings.group, settings.topic),
+    committedOffsets(deps, state),
     state.lastRun(),
     state.hoursLoaded(),
     readLock(deps.store, layout.lockKey(settings.topic)),
@@ -43,5 +46,8 @@ export async function loaderStatus(deps: LoaderDeps): Promise<LoaderStatus> {
     lastRun,
     lock,
     pendingRun: pending?.runId ?? null,
+    pendingCommand: pending
+      ? `${pending.command ?? 'run'}${pending.phase ? ` (${pending.phase})` : ''}`
+      : null,
   };
 }

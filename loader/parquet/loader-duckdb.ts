@@ -108,3 +108,23 @@ export async function openLoaderDuckDb(options: LoaderDuckDbOptions): Promise<Lo
     },
   };
 }
+
+/**
+ * A LoaderDuckDb that starts DuckDB on first use: a run with nothing to load
+ * (most scheduled runs of a quiet topic) never pays for its start-up.
+ */
+export function lazyLoaderDuckDb(options: LoaderDuckDbOptions): LoaderDuckDb {
+  let opened: Promise<LoaderDuckDb> | undefined;
+  const get = () => {
+    opened ??= openLoaderDuckDb(options);
+    return opened;
+  };
+  return {
+    eventsToParquet: async (ndjsonPath, parquetPath) =>
+      (await get()).eventsToParquet(ndjsonPath, parquetPath),
+    rollups: async (eventFiles, out) => (await get()).rollups(eventFiles, out),
+    async close() {
+      (await opened)?.close();
+    },
+  };
+}

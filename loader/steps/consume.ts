@@ -11,8 +11,9 @@ import { messageIdHash } from '../dedup/message-hash.ts';
 import { type Hour, hourOfMicros } from '../layout.ts';
 import type { LoaderDeps } from '../loader-deps.ts';
 import type { Deduplicator } from './dedup.ts';
-import { toEventRow } from './map-event.ts';
+import { type EventRow, toEventRow } from './map-event.ts';
 import type { PartitionRange } from './plan.ts';
+import { maySurrogateEscape, wellFormedDeep } from './well-formed.ts';
 import type { HourBuckets } from './write.ts';
 
 export interface ConsumeOptions {
@@ -50,11 +51,13 @@ const decoder = new TextDecoder();
 
 function parseEvent(value: Uint8Array): EnrichedEvent | string {
   let parsed: unknown;
+  const text = decoder.decode(value);
   try {
-    parsed = JSON.parse(decoder.decode(value));
+    parsed = JSON.parse(text);
   } catch {
     return 'not JSON';
   }
+  if (maySurrogateEscape(text)) parsed = wellFormedDeep(parsed);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not a JSON object';
   const e = parsed as Partial<EnrichedEvent>;
   if (typeof e.messageId !== 'string' || e.messageId === '') return 'no messageId';
@@ -94,6 +97,23 @@ export async function consumeRanges(deps: LoaderDeps, options: ConsumeOptions): 
   return result;
 }
 
+/**
+ * A message as a warehouse row, or why it cannot be one (a dead letter's
+ * reason), or null when the transform drops it. Whatever the bytes hold, it
+ * returns: a message that breaks mapping (a structure too deep to serialise,
+ * say) becomes a dead letter, never a failed load.
+ */
+function rowOf(deps: LoaderDeps, value: Uint8Array, busTimestamp: number): EventRow | string | null {
+  const event = parseEvent(value);
+  if (typeof event === 'string') return event;
+  try {
+    const mapped = toEventRow(event, busTimestamp);
+    return deps.transform ? deps.transform(mapped) : mapped;
+  } catch (err) {
+    return `cannot map: ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 /** One partition's range through map → dedup → write; returns the offset to commit. */
 async function consumePartition(
   deps: LoaderDeps,
@@ -114,21 +134,19 @@ async function consumePartition(
     )) {
       for (const message of batch) {
         result.consumed++;
-        const event = parseEvent(message.value);
-        if (typeof event === 'string') {
+        const row = rowOf(deps, message.value, message.timestamp);
+        if (typeof row === 'string') {
           result.malformed++;
           if (result.deadLetters.length < DEAD_LETTER_CAP) {
             result.deadLetters.push({
               partition: message.partition,
               offset: message.offset,
-              reason: event,
+              reason: row,
               value: decoder.decode(message.value).slice(0, 64 * 1024),
             });
           }
           continue;
         }
-        const mapped = toEventRow(event, message.timestamp);
-        const row = deps.transform ? deps.transform(mapped) : mapped;
         if (row === null) {
           result.skipped++;
           continue;

@@ -5,6 +5,7 @@
  */
 import type { PartitionOffset } from '../../shared/bus/bus.ts';
 import type { LoaderDeps } from '../loader-deps.ts';
+import type { LoaderState } from '../loader-state.ts';
 
 export interface PartitionRange {
   partition: number;
@@ -12,11 +13,20 @@ export interface PartitionRange {
   to: number;
 }
 
-export async function planRanges(deps: LoaderDeps): Promise<PartitionRange[]> {
+/**
+ * What is loaded: the loader's own record (steps/commit.ts), or, for a
+ * warehouse loaded before that record existed, the consumer group's offsets.
+ */
+export async function committedOffsets(deps: LoaderDeps, state: LoaderState): Promise<PartitionOffset[]> {
+  const own = await state.committed();
+  return own ? own.offsets : deps.bus.committed(deps.settings.group, deps.settings.topic);
+}
+
+export async function planRanges(deps: LoaderDeps, state: LoaderState): Promise<PartitionRange[]> {
   const { bus, settings, logger } = deps;
   const [marks, committed] = await Promise.all([
     bus.watermarks(settings.topic),
-    bus.committed(settings.group, settings.topic),
+    committedOffsets(deps, state),
   ]);
   const done = new Map(committed.map((c: PartitionOffset) => [c.partition, c.offset]));
   return marks
