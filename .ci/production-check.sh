@@ -6,8 +6,8 @@
 # than at a deploy. Each entry's `--check` imports its whole static import
 # graph, validates its configuration and exits; the modules an entry imports
 # only on demand (each Kafka client, the loader's adapters, esbuild for /t.js)
-# are loaded explicitly. About 20-25 s on the 2-core machine with npm's cache
-# warm (the full `npm ci` before it warms it).
+# are loaded explicitly. 21-48 s on the 2-core machine (the more other work
+# runs, the longer), with npm's cache warmed by the full `npm ci` before it.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 started=$(date +%s)
