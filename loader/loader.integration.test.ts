@@ -110,7 +110,7 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
       received_at: `${at(15 * 60_000 + 1000)}.000001`,
       sent_at: `${at(15 * 60_000)}.500000`,
       visitor_id: precise.userId ?? precise.anonymousId,
-      // Hive's JVM runs in UTC (INFRA.md): the epoch it computes is the instant we wrote.
+      // Hive's JVM runs in UTC (docs/warehouse.md, "Timestamps"): the epoch it computes is the instant we wrote.
       received_epoch: (hourAt(0).ms + 15 * 60_000 + 1000) / 1000,
     });
     expect(JSON.parse(String(row?.properties))).toEqual(precise.properties);

@@ -1,6 +1,6 @@
 /**
  * @module The configuration of each port's adapters, one zod schema per
- * adapter (DESIGN.md, "Ports"): bus local|kafka, store dir|s3, catalog
+ * adapter (docs/architecture.md, "Ports and adapters"): bus local|kafka, store dir|s3, catalog
  * duckdb|hive. Every deployable and the one-machine composition build their
  * config from these, extending or narrowing a field where their file format
  * differs (a default client id, a directory derived from the data dir), so an

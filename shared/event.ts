@@ -1,6 +1,7 @@
 /**
  * @module The event contract every deployable shares: what the edge puts on the
- * bus and what the loader reads back (DESIGN.md, "Contracts").
+ * bus and what the loader reads back (docs/architecture.md, "One event, from
+ * `POST /v1/batch` to a Hive row").
  */
 
 export const EVENT_TYPES = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;

@@ -1,5 +1,5 @@
 /**
- * @module The warehouse tables (DESIGN.md, "Warehouse layout" and "Hive"):
+ * @module The warehouse tables (docs/warehouse.md, "Keys" and "Tables"):
  * names, columns and partition layout shared by the loader that writes them
  * and the insights service that reads them. One definition, so Hive, DuckDB
  * and the Parquet writer cannot drift apart.

@@ -22,7 +22,7 @@ interface Received {
   batch: Array<Record<string, unknown> & { context: Record<string, unknown> }>;
 }
 
-/** Listens on a loopback port below 32768 (INFRA.md: the kernel hands out client ports above). */
+/** Listens on a loopback port below 32768 (docs/operations.md, "Traps": the kernel hands out client ports above). */
 async function listenLow(server: Server): Promise<number> {
   const tryPort = (port: number) =>
     new Promise<boolean>((resolve, reject) => {

@@ -1,6 +1,6 @@
 /**
  * @module HiveQL (Hive 4 on HiveServer2). HiveServer2 runs with its JVM in UTC
- * (INFRA.md), so `unix_timestamp` reads TIMESTAMP columns as UTC instants.
+ * (docs/warehouse.md, "Timestamps"), so `unix_timestamp` reads TIMESTAMP columns as UTC instants.
  */
 import { type Statement, sql } from '../sql/statement.ts';
 import type { Dialect } from './dialect.ts';

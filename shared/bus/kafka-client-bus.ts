@@ -3,11 +3,14 @@
  * (`kafka-bus.ts`) or @platformatic/kafka (`platformatic-kafka-bus.ts`). Both
  * pass the same contract and put a key in the same partition, so switching
  * is this one option; see README.md, "Measurements", for which and why.
+ *
+ * Each adapter module is imported only when it is chosen, so a process loads
+ * one Kafka client (and one on the local log loads none): importing this file
+ * never pulls in a client the deployment does not run.
  */
 import type { Logger } from '../logger.ts';
 import type { EventBus } from './bus.ts';
-import { createKafkaBus, type KafkaBusConfig } from './kafka-bus.ts';
-import { createPlatformaticKafkaBus } from './platformatic-kafka-bus.ts';
+import type { KafkaBusConfig } from './kafka-bus.ts';
 
 export type KafkaClient = 'kafkajs' | 'platformatic';
 
@@ -17,7 +20,12 @@ export type KafkaClient = 'kafkajs' | 'platformatic';
  */
 export type KafkaClientBusConfig = KafkaBusConfig & { client?: KafkaClient };
 
-export function createKafkaClientBus(config: KafkaClientBusConfig, logger?: Logger): EventBus {
+export async function createKafkaClientBus(config: KafkaClientBusConfig, logger?: Logger): Promise<EventBus> {
   const { client = 'kafkajs', ...rest } = config;
-  return client === 'platformatic' ? createPlatformaticKafkaBus(rest, logger) : createKafkaBus(rest, logger);
+  if (client === 'platformatic') {
+    const { createPlatformaticKafkaBus } = await import('./platformatic-kafka-bus.ts');
+    return createPlatformaticKafkaBus(rest, logger);
+  }
+  const { createKafkaBus } = await import('./kafka-bus.ts');
+  return createKafkaBus(rest, logger);
 }

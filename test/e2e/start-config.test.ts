@@ -19,7 +19,9 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The environment without anything that would change the answer. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(BEACON_|KAFKA_|S3_|HIVE_|LOG_LEVEL)/.test(k)),
+    Object.entries(process.env).filter(
+      ([k]) => !/^(BEACON_|EDGE_|LOADER_|INSIGHTS_|KAFKA_|S3_|HIVE_|LOG_LEVEL)/.test(k),
+    ),
   );
   return { ...env, ...extra };
 }
@@ -121,5 +123,83 @@ describe('start.ts configuration', () => {
     const { code, stderr } = await failure(['--config', join(dir, 'missing.json')]);
     expect(code).toBe(2);
     expect(stderr).toContain('missing.json');
+  });
+});
+
+// Each deployable started alone has the same `--check`; CI runs them from a production install (.ci/run).
+// One child process per test, each loading its deployable: seconds on a loaded 2-core machine.
+describe('each deployable alone: --check', { timeout: 20_000 }, () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'b2h-check-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const checkOf = async (script: string, args: string[], env: Record<string, string> = {}) => {
+    const { stdout } = await run(process.execPath, [script, ...args, '--check'], {
+      cwd: ROOT,
+      env: cleanEnv(env),
+    });
+    return { stdout, config: JSON.parse(stdout) as Record<string, unknown> };
+  };
+
+  it('edge: prints its config from the environment, keys and secrets hidden', async () => {
+    const writeKey = 'wk_acme_0123456789abcdef';
+    const { stdout, config } = await checkOf('edge/node.ts', [], {
+      KAFKA_BROKERS: 'k1:9092',
+      EDGE_KAFKA_CLIENT: 'platformatic',
+      EDGE_IP_SALT: 'salt-salt-salt-salt',
+      EDGE_SPOOL_DIR: join(dir, 'spool'),
+      EDGE_PROJECTS: JSON.stringify([{ id: 'acme', writeKeys: [writeKey] }]),
+    });
+    expect(config).toMatchObject({
+      ipSalt: '***',
+      kafka: { brokers: ['k1:9092'], client: 'platformatic' },
+      projects: [{ id: 'acme', writeKeys: ['***'] }],
+    });
+    expect(stdout).not.toContain(writeKey);
+  });
+
+  it('edge: refuses a config without brokers, naming the field', async () => {
+    const refused = await run(process.execPath, ['edge/node.ts', '--check'], {
+      cwd: ROOT,
+      env: cleanEnv({ EDGE_IP_SALT: 'salt-salt-salt-salt', EDGE_SPOOL_DIR: dir, EDGE_PROJECTS: '[]' }),
+    }).catch((error: unknown) => error as { code: number; stderr: string });
+    expect(refused).toMatchObject({ code: 1 });
+    expect((refused as { stderr: string }).stderr).toContain('kafka.brokers');
+  });
+
+  it('loader: prints its defaults, and the environment over them, credentials hidden', async () => {
+    const { config } = await checkOf('loader/cli.ts', [], {
+      LOADER_STORE: 's3',
+      S3_BUCKET: 'b',
+      S3_ACCESS_KEY: 'beacon',
+      S3_SECRET_KEY: 'beacon-secret',
+    });
+    expect(config).toMatchObject({
+      bus: { kind: 'local' },
+      store: { kind: 's3', bucket: 'b', secretAccessKey: '***' },
+      catalog: { kind: 'duckdb' },
+    });
+  });
+
+  it('insights: prints its file, read keys hidden', async () => {
+    const file = join(dir, 'insights.json');
+    const readKey = 'rk_acme_0123456789abcdef';
+    await writeFile(
+      file,
+      JSON.stringify({
+        projects: [{ id: 'acme', readKeys: [readKey] }],
+        engine: { kind: 'hive', host: 'hive.internal', port: 10000 },
+      }),
+    );
+    const { stdout, config } = await checkOf('insights/node.ts', ['--config', file]);
+    expect(config).toMatchObject({
+      engine: { kind: 'hive', auth: 'NONE' },
+      projects: [{ readKeys: ['***'] }],
+    });
+    expect(stdout).not.toContain(readKey);
   });
 });

@@ -1,6 +1,6 @@
 /**
- * @module Debian's Chromium through playwright-core, with the flags INFRA.md ("Browsers")
- * found to run it headless here, offline. Every launch gets a fresh profile: playwright's
+ * @module Debian's Chromium through playwright-core, with the flags found to run it
+ * headless here, offline (docs/operations.md, "Traps"). Every launch gets a fresh profile: playwright's
  * `launch` creates a temporary user-data directory and removes it on `browser.close()`, so
  * callers only need to close the browser.
  */

@@ -33,7 +33,7 @@ export interface RunningCluster {
   stop(): Promise<void>;
 }
 
-/** A loopback port below 32768 that was free a moment ago (INFRA.md: the kernel hands out client ports above). */
+/** A loopback port below 32768 that was free a moment ago (docs/operations.md, "Traps": the kernel hands out client ports above). */
 async function freeLoopbackPort(taken: Set<number>): Promise<number> {
   // Start somewhere that depends on the process, so parallel runs rarely collide.
   for (let port = 26_000 + (process.pid % 200) * 20; port < 32_768; port++) {
