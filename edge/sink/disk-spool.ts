@@ -159,7 +159,13 @@ export class DiskSpool {
     if (!this.active || this.active.bytes >= this.options.segmentBytes) await this.roll();
     const active = this.active!;
     try {
-      await active.handle.write(frames);
+      // A write may be short without an error (a disk that fills up mid-write takes what fits and
+      // says ENOSPC only to the next call): the records count as spooled only once every byte is.
+      for (let at = 0; at < frames.byteLength; ) {
+        const { bytesWritten } = await active.handle.write(frames, at, frames.byteLength - at);
+        if (bytesWritten <= 0) throw new Error('the spool file took no bytes');
+        at += bytesWritten;
+      }
       await active.handle.datasync();
     } catch (err) {
       // A partial write would sit in front of later records: cut back, or abandon the segment.

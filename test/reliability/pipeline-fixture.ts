@@ -284,19 +284,29 @@ export interface MatrixRow {
   inHive: number;
   lost: number;
   duplicated: number;
+  /** A few lost ids, to start the search with when it is not zero. */
+  lostSample?: string[];
 }
 
 export function compare(scenario: string, acked: Iterable<string>, counts: Map<string, number>): MatrixRow {
   const ids = [...acked];
   let lost = 0;
   let duplicated = 0;
+  const lostSample: string[] = [];
   for (const id of ids) {
     const n = counts.get(id) ?? 0;
-    if (n === 0) lost++;
+    if (n === 0 && ++lost <= 5) lostSample.push(id);
     if (n > 1) duplicated += n - 1;
   }
   const inHive = ids.length - lost;
-  return { scenario, acknowledged: ids.length, inHive, lost, duplicated };
+  return {
+    scenario,
+    acknowledged: ids.length,
+    inHive,
+    lost,
+    duplicated,
+    ...(lost > 0 ? { lostSample } : {}),
+  };
 }
 
 /** Prints the row (the docs' table is made from these lines) and returns it. */
