@@ -17,6 +17,7 @@ import { freePort } from '../test/infra/free-port.ts';
 import { type HiveHandle, startHive } from '../test/infra/hive.ts';
 import { type S3ProxyHandle, startS3proxy } from '../test/infra/s3proxy.ts';
 import { readStackEnv } from '../test/infra/stack-env.ts';
+import { compare, report } from '../test/reliability/pipeline-fixture.ts';
 import { expectedCounts, type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import type { LoaderDeps } from './loader-deps.ts';
@@ -85,6 +86,17 @@ describe('loader when the S3 server or HiveServer2 dies mid-run', () => {
     );
   });
 
+  const ids = (events: { messageId: string }[]) => events.map((e) => e.messageId);
+  /** messageId → rows, through the private HiveServer2. */
+  const counts = async () =>
+    new Map(
+      (
+        await catalog.query(
+          `SELECT message_id, count(*) AS n FROM ${h.deps.settings.tables.events} GROUP BY message_id`,
+        )
+      ).map((r) => [String(r.message_id), Number(r.n)]),
+    );
+
   afterAll(async () => {
     await catalog?.close();
     await bus?.close();
@@ -103,6 +115,14 @@ describe('loader when the S3 server or HiveServer2 dies mid-run', () => {
     await s3.restart();
     expect(await runOnce(h.deps)).toMatchObject({ ok: true, events: 800 });
     expect(await h.countsByHour()).toEqual(expectedCounts(events));
+    const row = report(
+      compare(
+        's3proxy SIGKILLed as the upload starts (events produced to Kafka)',
+        ids(events),
+        await counts(),
+      ),
+    );
+    expect(row).toMatchObject({ lost: 0, duplicated: 0 });
   });
 
   it('HiveServer2 dies before registration: a clear CatalogError, offsets unchanged; the next run is exact', async () => {
@@ -119,5 +139,13 @@ describe('loader when the S3 server or HiveServer2 dies mid-run', () => {
     expect(await runOnce(h.deps)).toMatchObject({ ok: true, events: 600 });
     const first = [...syntheticEvents(800, { seed: 31, startMs: T0, spanMs: 2 * 3_600_000 })];
     expect(await h.countsByHour()).toEqual(expectedCounts([...first, ...events]));
+    const row = report(
+      compare(
+        'HiveServer2 SIGKILLed as registration starts (events produced to Kafka)',
+        ids([...first, ...events]),
+        await counts(),
+      ),
+    );
+    expect(row).toMatchObject({ lost: 0, duplicated: 0 });
   }, 300_000);
 });
