@@ -51,7 +51,7 @@ import {
 import { acquireDirectoryLock } from './shared/bus/directory-lock.ts';
 import { InputError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
-import { listenOnNode } from './shared/node-server.ts';
+import { httpServerSettingsSchema, listenOnNode } from './shared/node-server.ts';
 
 // ---------------------------------------------------------------- configuration
 
@@ -64,6 +64,8 @@ const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   host: z.string().min(1).default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Every server's deadlines for slow clients and header limits: edge, insights, control (shared/node-server.ts). */
+  http: httpServerSettingsSchema.prefault({}),
   bus: z
     .discriminatedUnion('kind', [
       localBusConfigSchema
@@ -238,6 +240,7 @@ async function plan(config: Config) {
     partitions: bus.partitions,
     spoolDir: join(dataDir, 'spool'),
     generated: secrets,
+    http: config.http,
   });
   const tempDir = join(dataDir, 'tmp', 'loader');
   const loader = loaderConfigOfSection(config.loader, { topic: bus.topic, tables, tempDir, logLevel });
@@ -246,7 +249,14 @@ async function plan(config: Config) {
     config.catalog.kind === 'hive'
       ? config.catalog
       : { kind: 'duckdb' as const, store: storeOf(config, dataDir) };
-  const insights = insightsConfigOfSection(config.insights, { host, projects, engine, tables, logLevel });
+  const insights = insightsConfigOfSection(config.insights, {
+    host,
+    projects,
+    engine,
+    tables,
+    logLevel,
+    http: config.http,
+  });
   return { config, dataDir, secrets, edge, loader, insights };
 }
 
@@ -299,7 +309,11 @@ async function startAll(p: Awaited<ReturnType<typeof plan>>, log: Logger) {
     onStop('insights', () => insights.close());
     // The loader has no HTTP surface of its own in this process: its metrics, status and a load on demand.
     const controlApp = createLoaderControlApp(loader, { token: secrets.controlToken, logger: log });
-    const control = await listenOnNode(controlApp.fetch, config.host, config.control.port);
+    const control = await listenOnNode(controlApp.fetch, {
+      host: config.host,
+      port: config.control.port,
+      http: config.http,
+    });
     onStop('control', () => control.close());
     // Last to start, first to stop: it drains what it acknowledged into the bus before the bus closes.
     const edge = await startEdge(p.edge, { bus, logger: logger('edge') });
