@@ -51,7 +51,8 @@ import {
 import { acquireDirectoryLock } from './shared/bus/directory-lock.ts';
 import { InputError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
-import { listenOnNode } from './shared/node-server.ts';
+import { httpServerSettingsSchema, listenOnNode } from './shared/node-server.ts';
+import { hideSecrets } from './shared/secret-display.ts';
 
 // ---------------------------------------------------------------- configuration
 
@@ -64,6 +65,8 @@ const configSchema = z.strictObject({
   dataDir: z.string().min(1).default('./data'),
   host: z.string().min(1).default('127.0.0.1'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Every server's deadlines for slow clients and header limits: edge, insights, control (shared/node-server.ts). */
+  http: httpServerSettingsSchema.prefault({}),
   bus: z
     .discriminatedUnion('kind', [
       localBusConfigSchema
@@ -92,8 +95,14 @@ const configSchema = z.strictObject({
     })
     .prefault({}),
   projects: projectsSectionSchema,
-  /** Adds the project whose keys this process generates in <dataDir>/keys.json on its first run. */
-  demoProject: z.boolean().default(true),
+  /**
+   * Adds the project whose keys this process generates in <dataDir>/keys.json on its first run.
+   * It allows the loopback origins of the edge and the dashboard; `{"allowedOrigins": [...]}`
+   * adds more (the site you try the tracker on), `"*"` among them allowing any.
+   */
+  demoProject: z
+    .union([z.boolean(), z.strictObject({ allowedOrigins: z.array(z.string().min(1)) })])
+    .default(true),
   edge: edgeSectionSchema,
   loader: loaderSectionSchema,
   insights: insightsSectionSchema,
@@ -225,7 +234,7 @@ async function plan(config: Config) {
   const secrets = await localSecrets(dataDir);
   const { id, name, writeKey, readKey } = secrets.project;
   // Room for `npm run demo` sending a few days of traffic at once.
-  const keys = { writeKeys: [writeKey], readKeys: [readKey], allowedOrigins: [] };
+  const keys = { writeKeys: [writeKey], readKeys: [readKey], allowedOrigins: demoOrigins(config) };
   const demo = { id, name, ...keys, rateLimit: { perSecond: 5000, burst: 50_000 } };
   const projects = [...config.projects, ...(config.demoProject ? [demo] : [])];
   if (projects.length === 0)
@@ -238,6 +247,7 @@ async function plan(config: Config) {
     partitions: bus.partitions,
     spoolDir: join(dataDir, 'spool'),
     generated: secrets,
+    http: config.http,
   });
   const tempDir = join(dataDir, 'tmp', 'loader');
   const loader = loaderConfigOfSection(config.loader, { topic: bus.topic, tables, tempDir, logLevel });
@@ -246,8 +256,32 @@ async function plan(config: Config) {
     config.catalog.kind === 'hive'
       ? config.catalog
       : { kind: 'duckdb' as const, store: storeOf(config, dataDir) };
-  const insights = insightsConfigOfSection(config.insights, { host, projects, engine, tables, logLevel });
+  const insights = insightsConfigOfSection(config.insights, {
+    host,
+    projects,
+    engine,
+    tables,
+    logLevel,
+    http: config.http,
+  });
   return { config, dataDir, secrets, edge, loader, insights };
+}
+
+/**
+ * The browser origins the demo project allows: pages of the edge (`/t.js`)
+ * and of the dashboard, as a browser on this machine names them (127.0.0.1 and
+ * localhost, and the configured host when it is another address), plus what
+ * the file adds. CORS is by explicit grant only (edge/README.md, "CORS").
+ */
+function demoOrigins(config: Pick<Config, 'host' | 'edge' | 'insights' | 'demoProject'>): string[] {
+  const hosts = new Set(['127.0.0.1', 'localhost']);
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  if (!wildcard) hosts.add(config.host.includes(':') ? `[${config.host}]` : config.host);
+  const origins = [config.edge.port, config.insights.port].flatMap((port) =>
+    [...hosts].map((host) => `http://${host}:${port}`),
+  );
+  const extra = typeof config.demoProject === 'object' ? config.demoProject.allowedOrigins : [];
+  return [...new Set([...origins, ...extra])];
 }
 
 /** The store config with the directory resolved: <dataDir>/warehouse unless the file names one. */
@@ -299,7 +333,11 @@ async function startAll(p: Awaited<ReturnType<typeof plan>>, log: Logger) {
     onStop('insights', () => insights.close());
     // The loader has no HTTP surface of its own in this process: its metrics, status and a load on demand.
     const controlApp = createLoaderControlApp(loader, { token: secrets.controlToken, logger: log });
-    const control = await listenOnNode(controlApp.fetch, config.host, config.control.port);
+    const control = await listenOnNode(controlApp.fetch, {
+      host: config.host,
+      port: config.control.port,
+      http: config.http,
+    });
     onStop('control', () => control.close());
     // Last to start, first to stop: it drains what it acknowledged into the bus before the bus closes.
     const edge = await startEdge(p.edge, { bus, logger: logger('edge') });
@@ -416,14 +454,15 @@ async function main(argv: string[]): Promise<void> {
       'when loads run, cron in UTC, or "off" (default "* * * * *": every minute)',
     )
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace, silent')
-    .option('--check', 'validate the configuration, print it (secrets hidden) and exit')
+    .option('--check', 'validate the configuration, print it (keys as fingerprints, secrets hidden) and exit')
     .parse(argv)
     .opts<CliOptions>();
   const config = await loadConfig(cli, process.env);
   if (cli.check) {
-    const hide = (k: string, v: unknown) =>
-      /secret|password|salt/i.test(k) && typeof v === 'string' ? '***' : v;
-    process.stdout.write(`${JSON.stringify(config, hide, 2)}\n`);
+    // Write and read keys as fingerprints, secrets as *** (shared/secret-display.ts); the demo
+    // project's origins resolved, as the edge will allow them.
+    const shown = { ...config, demoProject: config.demoProject && { allowedOrigins: demoOrigins(config) } };
+    process.stdout.write(`${JSON.stringify(shown, hideSecrets, 2)}\n`);
     return;
   }
   const log = createLogger('one-machine', config.logLevel);

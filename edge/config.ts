@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { httpServerSettingsSchema } from '../shared/node-server.ts';
 import { limitsSchema } from './limits.ts';
 import { projectSchema, projectsSchema, rateLimitSchema } from './project-registry.ts';
 
@@ -65,6 +66,8 @@ export const edgeConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   /** 0 picks a free port (tests). */
   port: z.number().int().min(0).max(65535).default(8080),
+  /** Deadlines for slow clients and header limits (shared/node-server.ts). */
+  http: httpServerSettingsSchema.prefault({}),
   // Strict entries, and the registry's own rules across them (a write key used twice).
   projects: z.array(projectEntrySchema).superRefine((projects, ctx) => {
     for (const { path, message } of projectsSchema.safeParse(projects).error?.issues ?? [])
@@ -182,6 +185,8 @@ export function edgeConfigOfSection(
     partitions: number;
     spoolDir: string;
     generated: { ipSalt: string; relaySecret: string };
+    /** The file's `http` section: every server's deadlines and header limits. */
+    http?: Record<string, unknown>;
   },
 ): EdgeConfig {
   const { port, ipSalt, relaySecret, spoolMaxBytes, ...rest } = section;
@@ -190,6 +195,7 @@ export function edgeConfigOfSection(
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     host: shared.host,
     port,
+    ...(shared.http ? { http: shared.http } : {}),
     projects: shared.projects,
     ipSalt: ipSalt ?? shared.generated.ipSalt,
     ...(relay ? { relaySecret: relay } : {}),

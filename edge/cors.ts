@@ -1,7 +1,9 @@
 /**
- * @module Per-project CORS. A preflight carries no write key (browsers strip
- * credentials from it), so it is answered for any origin some project allows
- * (or the `?writeKey=` project's origins when the URL names one); the real
+ * @module Per-project CORS, by explicit grant only: a project allows the
+ * origins it lists (`*`: any), and none when it lists none. A preflight
+ * carries no write key (browsers strip credentials from it), so it is
+ * answered for an origin some project lists (or the `?writeKey=` project's
+ * origins when the URL names one), never for an origin no project lists; the real
  * request is checked against its own project once authenticated. Origins are
  * echoed, never `*`, with credentials allowed: a sendBeacon Blob sends
  * cookies, and a wildcard would make the browser drop the beacon.

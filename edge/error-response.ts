@@ -6,13 +6,12 @@
  */
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { PipelineError } from '../shared/errors.ts';
+import { type ErrorEnvelope, errorEnvelope, PipelineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { retryAfterOf } from './edge-errors.ts';
 
-export interface ErrorBody {
-  error: { code: string; message: string };
-}
+/** The shared envelope (shared/errors.ts): what shared/node-server.ts answers for parser errors too. */
+export type ErrorBody = ErrorEnvelope;
 
 export interface ErrorAnswer {
   status: ContentfulStatusCode;
@@ -21,7 +20,7 @@ export interface ErrorAnswer {
 }
 
 export function errorBody(code: string, message: string): ErrorBody {
-  return { error: { code, message } };
+  return errorEnvelope(code, message);
 }
 
 export function describeError(err: unknown, logger: Logger): ErrorAnswer {

@@ -18,6 +18,15 @@ export const limitsSchema = z.object({
     .int()
     .positive()
     .default(500 * 1024),
+  /**
+   * How deep objects and arrays may nest in one event (the event object is
+   * level 1; a batch body may go two levels deeper, for its envelope). Segment
+   * payloads use about 5 (`properties.products[].variants[]`); 64 leaves ten
+   * times that, and stays far below where recursive code (JSON.stringify,
+   * zod, the loader) overflows the stack (about 5,000) and below Jackson's
+   * default limit that Hive's JSON functions apply (1,000).
+   */
+  maxDepth: z.number().int().min(4).max(1000).default(64),
   /** Relay batches carry many clients' requests at once (Worker queue consumer). */
   maxRelayBytes: z
     .number()

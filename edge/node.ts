@@ -2,7 +2,8 @@
  * @module The Node runtime of the edge: the regional relay and a standalone
  * collector. It only builds the deps (Kafka through the bus port, the disk
  * spool, prom-client, pino, the tracker bundled in memory for /t.js), serves
- * `createApp` with @hono/node-server, and turns SIGTERM into an orderly
+ * `createApp` with shared/node-server.ts (its deadlines for slow clients
+ * and JSON answers to malformed HTTP), and turns SIGTERM into an orderly
  * stop: not ready → no new connections → in-flight requests finish (their
  * events durable) → the spool gets a last chance to drain → the bus closes.
  * Whatever is still spooled is delivered by the next start.
@@ -10,8 +11,6 @@
  *   node edge/node.ts --config edge.json      (or configured by env: config.ts)
  *   node edge/node.ts --config edge.json --check   (validate and print it, secrets hidden)
  */
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Command } from 'commander';
 import type { Context } from 'hono';
@@ -21,6 +20,7 @@ import type { EventBus } from '../shared/bus/bus.ts';
 import { createKafkaClientBus } from '../shared/bus/kafka-client-bus.ts';
 import { configForDisplay } from '../shared/config-display.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
+import { listenOnNode } from '../shared/node-server.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { ConfigError, type EdgeConfig, loadEdgeConfig } from './config.ts';
@@ -103,12 +103,8 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     trackerScript: options.trackerScript ?? trackerScript,
   });
 
-  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-    s.once('error', reject);
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${config.host}:${port}`;
+  const server = await listenOnNode(app.fetch, { host: config.host, port: config.port, http: config.http });
+  const { url, port } = server;
   logger.info({ url, topic: config.kafka.topic, spool: spool.stats() }, 'edge listening');
 
   let closed: Promise<void> | undefined;
@@ -116,7 +112,8 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     closed ??= (async () => {
       stopping = true;
       logger.info('edge stopping');
-      await stopServer(server, config.shutdownGraceMs);
+      // No new connections; idle keep-alive ones closed now, busy ones after the grace period.
+      await server.close(config.shutdownGraceMs);
       await sink.close(config.shutdownGraceMs);
       topicReady.abort();
       await ensureTopic;
@@ -137,20 +134,6 @@ async function kafkaBusOf(config: EdgeConfig, logger: Logger): Promise<EventBus>
     );
   }
   return createKafkaClientBus({ brokers, clientId, client }, logger.child({ component: 'kafka' }));
-}
-
-/** No new connections; idle keep-alive ones closed now, busy ones after the grace period. */
-function stopServer(server: ReturnType<typeof serve>, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const force = setTimeout(() => {
-      if ('closeAllConnections' in server) server.closeAllConnections();
-    }, graceMs);
-    server.close(() => {
-      clearTimeout(force);
-      resolve();
-    });
-    if ('closeIdleConnections' in server) server.closeIdleConnections();
-  });
 }
 
 function clientIpReader(header: string | undefined): (c: Context) => string | undefined {

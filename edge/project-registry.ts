@@ -19,9 +19,10 @@ export const projectSchema = z.object({
   writeKeys: z.array(z.string().min(8)).min(1),
   readKeys: z.array(z.string().min(8)).default([]),
   /**
-   * Browser origins allowed to send (`https://shop.example`); `*` allows any.
-   * Empty means any origin too: server SDKs send none and a browser-only
-   * project opts in by listing its sites.
+   * Browser origins allowed to send (`https://shop.example`), by explicit
+   * grant only: empty (the default) allows no browser origin, `*` allows any
+   * (an opt-in, for a tracker on sites you do not list). Server SDKs send no
+   * Origin and are not affected.
    */
   allowedOrigins: z.array(z.string().min(1)).default([]),
   rateLimit: rateLimitSchema.optional(),
@@ -57,7 +58,8 @@ export function createStaticRegistry(projects: readonly Project[]): ProjectRegis
   let anyOrigin = false;
   for (const p of projects) {
     for (const key of p.writeKeys) byKey.set(key, p);
-    if (p.allowedOrigins.length === 0 || p.allowedOrigins.includes('*')) anyOrigin = true;
+    // Only an explicit `*` grants every origin: a project that lists none grants none.
+    if (p.allowedOrigins.includes(ANY_ORIGIN)) anyOrigin = true;
     for (const o of p.allowedOrigins) origins.add(o);
   }
   return {
@@ -69,5 +71,8 @@ export function createStaticRegistry(projects: readonly Project[]): ProjectRegis
 /** Whether a project accepts events from a browser origin. */
 export function projectAllowsOrigin(project: Project, origin: string): boolean {
   const allowed = project.allowedOrigins;
-  return allowed.length === 0 || allowed.includes('*') || allowed.includes(origin);
+  return allowed.includes(ANY_ORIGIN) || allowed.includes(origin);
 }
+
+/** The documented opt-in to every origin. */
+export const ANY_ORIGIN = '*';

@@ -11,6 +11,7 @@ import {
   storeConfigSchema,
 } from '../shared/adapters-config.ts';
 import { InputError } from '../shared/errors.ts';
+import { httpServerSettingsSchema } from '../shared/node-server.ts';
 import { TABLES } from '../shared/warehouse.ts';
 import { PROJECT_ID_PATTERN } from './params.ts';
 import { DEFAULT_CACHE_OPTIONS } from './result-cache.ts';
@@ -35,6 +36,8 @@ export const insightsConfigSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       // Below 32768: Linux hands out outgoing ports above it.
       port: z.number().int().min(0).max(32767).default(8083),
+      // Deadlines for slow clients and header limits (shared/node-server.ts).
+      ...httpServerSettingsSchema.shape,
     })
     .prefault({}),
   projects: z
@@ -108,6 +111,8 @@ export function insightsConfigOfSection(
     engine: InsightsConfigInput['engine'];
     tables: InsightsConfigInput['tables'];
     logLevel: InsightsConfigInput['logLevel'];
+    /** The file's `http` section: every server's deadlines and header limits. */
+    http?: Record<string, unknown>;
   },
 ): InsightsConfig {
   const projects = shared.projects
@@ -116,7 +121,7 @@ export function insightsConfigOfSection(
   const bad = (message: string) => new InputError(message, { status: 400, code: 'bad_config' });
   if (projects.length === 0) throw bad('No project has a read key: insights would answer nobody');
   const result = insightsConfigSchema.safeParse({
-    http: { host: shared.host, port: section.port },
+    http: { ...shared.http, host: shared.host, port: section.port },
     projects,
     engine: shared.engine,
     tables: shared.tables,

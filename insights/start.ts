@@ -73,7 +73,8 @@ export async function startInsights(
     rollups: config.rollups,
     queryTimeoutMs: config.queryTimeoutMs,
   });
-  const server = await listenOnNode(app.fetch, config.http.host, config.http.port);
+  const { host, port: wanted, ...http } = config.http;
+  const server = await listenOnNode(app.fetch, { host, port: wanted, http });
   const { url, port } = server;
   logger.info({ url, engine: config.engine.kind, projects: config.projects.length }, 'insights listening');
   return {

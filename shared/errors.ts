@@ -37,3 +37,12 @@ export class InputError extends PipelineError {
     super(message, { ...options, retriable: false });
   }
 }
+
+/** The body of every HTTP error answer, from any service: `{"error": {"code", "message"}}`. */
+export interface ErrorEnvelope {
+  error: { code: string; message: string };
+}
+
+export function errorEnvelope(code: string, message: string): ErrorEnvelope {
+  return { error: { code, message } };
+}

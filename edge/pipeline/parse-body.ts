@@ -2,9 +2,14 @@
  * @module Pipeline step 1, parse: the request's bytes to a JSON value. The
  * body is parsed as JSON whatever the Content-Type says, because sendBeacon
  * posts `text/plain` (a JSON Blob would need a CORS preflight that
- * sendBeacon silently fails). Malformed JSON is a 400, too large a 413.
+ * sendBeacon silently fails). Malformed JSON is a 400, too large a 413,
+ * nested too deep a 400 (checked on the text, before JSON.parse); lone
+ * surrogates are repaired to U+FFFD (json-guard.ts). Every route parses here,
+ * so every path (batch, single events, pixel, beacon, gzip, relay, Worker)
+ * gets the same guard.
  */
 import { InputError } from '../../shared/errors.ts';
+import { jsonTextDeeperThan, mayHoldLoneSurrogates, repairLoneSurrogates, tooDeep } from './json-guard.ts';
 import { decodeContent, payloadTooLarge, readLimited } from './read-body.ts';
 
 // Both options spelled out: Workers' types require them (fatal: false puts U+FFFD in place of bad bytes).
@@ -19,26 +24,39 @@ export async function readRequestBytes(request: Request, limit: number): Promise
   return decodeContent(raw, request.headers.get('content-encoding') ?? undefined, limit);
 }
 
-export function parseJson(bytes: Uint8Array): unknown {
+/**
+ * Levels a body wraps its events in: `{"batch": [event]}` and the relay's
+ * `{"events": [event]}`. A batch body may nest this much deeper than an event.
+ */
+export const ENVELOPE_DEPTH = 2;
+
+/**
+ * Parses JSON text whose events may nest `maxDepth` levels; `envelopeDepth` is
+ * how deep the body holds its events (0: the body is the event).
+ */
+export function parseJson(bytes: Uint8Array, maxDepth: number, envelopeDepth = 0): unknown {
   const text = utf8.decode(bytes);
   if (text.trim() === '') throw new InputError('Request body is empty.', { status: 400, code: 'empty_body' });
+  if (jsonTextDeeperThan(text, maxDepth + envelopeDepth)) throw tooDeep(maxDepth);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new InputError(`Request body is not valid JSON (${(err as Error).message}).`, {
       status: 400,
       code: 'malformed_json',
     });
   }
+  return mayHoldLoneSurrogates(text) ? repairLoneSurrogates(value) : value;
 }
 
 /** The parse step: a POST body, decoded and parsed. */
-export async function parseBody(request: Request, maxBatchBytes: number): Promise<unknown> {
-  return parseJson(await readRequestBytes(request, maxBatchBytes));
+export async function parseBody(request: Request, maxBatchBytes: number, maxDepth: number): Promise<unknown> {
+  return parseJson(await readRequestBytes(request, maxBatchBytes), maxDepth, ENVELOPE_DEPTH);
 }
 
 /** The pixel's event: base64url JSON in the `data` query parameter. */
-export function parsePixelData(data: string | undefined, maxEventBytes: number): unknown {
+export function parsePixelData(data: string | undefined, maxEventBytes: number, maxDepth: number): unknown {
   if (!data) throw new InputError('Query parameter data is required.', { status: 400, code: 'missing_data' });
   // base64 grows bytes by 4/3; check before decoding anything.
   if (data.length > Math.ceil((maxEventBytes * 4) / 3) + 4) throw payloadTooLarge(maxEventBytes, 'Event');
@@ -48,7 +66,10 @@ export function parsePixelData(data: string | undefined, maxEventBytes: number):
   } catch {
     throw new InputError('Query parameter data is not base64url.', { status: 400, code: 'invalid_data' });
   }
-  return parseJson(Uint8Array.from(binary, (ch) => ch.charCodeAt(0)));
+  return parseJson(
+    Uint8Array.from(binary, (ch) => ch.charCodeAt(0)),
+    maxDepth,
+  );
 }
 
 function truncatedBody(): InputError {

@@ -15,7 +15,7 @@ import { errorBody } from '../error-response.ts';
 import { authenticate, isRecord } from '../pipeline/authenticate.ts';
 import { countryFrom, type EnrichDeps, enrichEvents } from '../pipeline/enrich-events.ts';
 import { createIpHasher } from '../pipeline/ip-hash.ts';
-import { parseJson, parsePixelData, readRequestBytes } from '../pipeline/parse-body.ts';
+import { ENVELOPE_DEPTH, parseJson, parsePixelData, readRequestBytes } from '../pipeline/parse-body.ts';
 import { produce } from '../pipeline/produce.ts';
 import { createUserAgentParser } from '../pipeline/user-agent.ts';
 import { type EndpointKind, validateEvents } from '../pipeline/validate-events.ts';
@@ -108,7 +108,9 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
       c.set('route', kind);
       grantProvisionally(c);
       const bytes = await readRequestBytes(c.req.raw, deps.limits.maxBatchBytes);
-      const outcome = await collect(c, kind, parseJson(bytes), bytes.byteLength);
+      // A batch holds its events two levels down; a single-event body is the event.
+      const body = parseJson(bytes, deps.limits.maxDepth, kind === 'batch' ? ENVELOPE_DEPTH : 0);
+      const outcome = await collect(c, kind, body, bytes.byteLength);
       if (outcome instanceof Response) return outcome;
       return c.json({ success: true, ...outcome });
     });
@@ -126,7 +128,7 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
     // A HEAD (link checkers, prefetchers) must not count as an event.
     if (c.req.method === 'HEAD') return c.body(null, 200, { 'content-type': 'image/gif' });
     grantProvisionally(c);
-    const body = parsePixelData(c.req.query('data'), deps.limits.maxEventBytes);
+    const body = parsePixelData(c.req.query('data'), deps.limits.maxEventBytes, deps.limits.maxDepth);
     const type =
       isRecord(body) && EVENT_TYPES.includes(body.type as EventType) ? (body.type as EventType) : 'track';
     // The decoded size is unknown here: force the per-event size check.

@@ -7,7 +7,7 @@
 import type { Hono } from 'hono';
 import { InputError } from '../../shared/errors.ts';
 import type { EdgeDeps, EdgeEnv } from '../deps.ts';
-import { parseJson, readRequestBytes } from '../pipeline/parse-body.ts';
+import { ENVELOPE_DEPTH, parseJson, readRequestBytes } from '../pipeline/parse-body.ts';
 import { produce } from '../pipeline/produce.ts';
 import { jsonBytes } from '../pipeline/validate-events.ts';
 import { relayBodySchema } from '../relay/relay-schema.ts';
@@ -38,7 +38,10 @@ export function registerRelayRoute(app: Hono<EdgeEnv>, deps: EdgeDeps): void {
         code: `signature_${verdict.reason}`,
       });
     }
-    const parsed = relayBodySchema.safeParse(parseJson(bytes));
+    const parsed = relayBodySchema.safeParse(
+      // `{"events": [event]}`: the same depth and Unicode rules as the public routes (the Worker applies them too).
+      parseJson(bytes, deps.limits.maxDepth, ENVELOPE_DEPTH),
+    );
     if (!parsed.success) {
       throw new InputError(`Relay batch is invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}.`, {
         status: 400,

@@ -11,8 +11,10 @@ import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BusMessage, EventBus } from '../../shared/bus/bus.ts';
 import { type LocalLogBus, openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
-import { BusError } from '../../shared/errors.ts';
+import { BusError, InputError } from '../../shared/errors.ts';
 import type { EnrichedEvent } from '../../shared/event.ts';
+import { SinkUnavailableError } from '../edge-errors.ts';
+import { produce } from '../pipeline/produce.ts';
 import { readTopic } from '../testing/read-topic.ts';
 import { DiskSpool } from './disk-spool.ts';
 import { KafkaOrSpoolSink } from './kafka-or-spool-sink.ts';
@@ -226,5 +228,23 @@ describe('KafkaOrSpoolSink', () => {
     await vi.waitFor(async () => expect((await ids()).length).toBe(10), { timeout: 10_000 });
     expect((await ids()).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `m-${i}`).sort());
     await second.sink.close(1000);
+  });
+
+  it('fails only the request whose event cannot be serialised, with a 400, never sink_unavailable', async () => {
+    const { sink } = await makeSink(local);
+    // Built in code, past the door's depth check: JSON.stringify overflows the stack on it.
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    const bad = { ...event(1), properties: { deep } } as EnrichedEvent;
+    const [refused, fine] = await Promise.allSettled([produce(sink, [bad]), produce(sink, [event(2)])]);
+    expect(refused.status).toBe('rejected');
+    const err = (refused as PromiseRejectedResult).reason;
+    expect(err).toBeInstanceOf(InputError);
+    expect(err).not.toBeInstanceOf(SinkUnavailableError);
+    expect(err).toMatchObject({ status: 400, code: 'unserialisable_event' });
+    expect(fine.status).toBe('fulfilled');
+    expect(sink.stats()).toMatchObject({ mode: 'direct', busFailures: 0 });
+    expect(await ids()).toEqual(['m-2']);
+    await sink.close(100);
   });
 });

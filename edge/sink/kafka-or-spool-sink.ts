@@ -26,6 +26,7 @@ import { SinkUnavailableError } from '../edge-errors.ts';
 import type { DiskSpool } from './disk-spool.ts';
 import type { EventSink, SinkReadiness } from './event-sink.ts';
 import { GroupCommit } from './group-commit.ts';
+import { serialiseEvent } from './serialise-event.ts';
 import { decodeSpooledMessage, encodeSpooledMessage, type SpooledMessage } from './spooled-message.ts';
 
 export interface KafkaOrSpoolSinkOptions {
@@ -96,7 +97,14 @@ export class KafkaOrSpoolSink implements EventSink {
         }),
       );
     }
-    return this.groups.submit(toMessages(events));
+    // Serialised here, per request: an event that cannot be (serialise-event.ts) fails its own request only.
+    let messages: SpooledMessage[];
+    try {
+      messages = toMessages(events);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.groups.submit(messages);
   }
 
   readiness(): SinkReadiness {
@@ -274,7 +282,7 @@ function toMessages(events: readonly EnrichedEvent[]): SpooledMessage[] {
       const parsed = Date.parse(receivedAt);
       timestamp = Number.isNaN(parsed) ? Date.now() : parsed;
     }
-    return { key: eventKey(event), value: JSON.stringify(event), timestamp };
+    return { key: eventKey(event), value: serialiseEvent(event), timestamp };
   });
 }
 

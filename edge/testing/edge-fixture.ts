@@ -17,11 +17,12 @@ export const SHOP: Project = {
   allowedOrigins: ['https://shop.example'],
   rateLimit: { perSecond: 10, burst: 50 },
 };
+/** Opted in to every browser origin (`*`): CORS is by explicit grant only. */
 export const OPEN: Project = {
   id: 'proj_open',
   writeKeys: ['wk_open_0123456789'],
   readKeys: [],
-  allowedOrigins: [],
+  allowedOrigins: ['*'],
 };
 export const SHOP_KEY = SHOP.writeKeys[0]!;
 export const OPEN_KEY = OPEN.writeKeys[0]!;

@@ -33,7 +33,8 @@ export function edgeTestConfig(input: {
       {
         id: 'proj_it',
         writeKeys: [IT_WRITE_KEY],
-        allowedOrigins: [],
+        // CORS is by explicit grant only: the browser origin the integration tests send from.
+        allowedOrigins: ['https://shop.example'],
         rateLimit: { perSecond: 1_000_000, burst: 1_000_000 },
       },
     ],

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../../shared/errors.ts';
 import type { EnrichedEvent } from '../../shared/event.ts';
 import { relayedEventSchema } from '../relay/relay-schema.ts';
+import { serialiseEvent } from '../sink/serialise-event.ts';
 import type { AcceptRoute } from './region-table.ts';
 
 export const QUEUE_MESSAGE_VERSION = 1;
@@ -77,7 +78,8 @@ export function packMessages(
     bytes = overhead;
   };
   for (const event of events) {
-    const size = jsonBytes(event);
+    // A 400 for this request if the event cannot be serialised, never a 503 from the queue (serialise-event.ts).
+    const size = encoder.encode(serialiseEvent(event)).byteLength;
     if (overhead + size > limits.maxMessageBytes) {
       throw new InputError(`An event is too large for the queue (${size} bytes of JSON).`, {
         status: 413,

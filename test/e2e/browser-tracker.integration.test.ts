@@ -1,12 +1,15 @@
 /**
- * What a site owner does after `npm start`: put the script tag on a page. A
+ * What a site owner does after `npm start`: list the site's origin for the
+ * demo project (`demoProject.allowedOrigins`) and put the script tag on a page. A
  * real browser (Debian's Chromium) opens a test page on its own origin that
  * loads /t.js from the running edge, records the page view and three clicks,
  * and closes the page. The tracker is told not to send before then, so the
  * events can only arrive by the beacon sent as the page goes away (pagehide).
  * After a load, the insights API answers with them.
  */
+import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -56,14 +59,20 @@ describe('one machine: the browser tracker end to end', () => {
 
   it('loads what the page sent by beacon and answers it through the API', async () => {
     dataDir = await tempDataDir('browser');
-    proc = await startOnTestPorts(dataDir);
+    // CORS is by explicit grant only: the demo project lists the test site's origin, as a user would.
+    const sitePort = await freePort();
+    const config = join(dataDir, 'site.config.json');
+    await writeFile(
+      config,
+      JSON.stringify({ demoProject: { allowedOrigins: [`http://127.0.0.1:${sitePort}`] } }),
+    );
+    proc = await startOnTestPorts(dataDir, { args: ['--config', config] });
     const { run } = proc;
     const html = testPage(run.edgeUrl, run.project.writeKey);
     site = createServer((req, res) => {
       if (req.url?.startsWith('/checkout')) res.writeHead(200, { 'content-type': 'text/html' }).end(html);
       else res.writeHead(404).end();
     });
-    const sitePort = await freePort();
     await listen(site, sitePort);
 
     browser = await launchChromium();

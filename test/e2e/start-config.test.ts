@@ -124,6 +124,39 @@ describe('start.ts configuration', () => {
     expect(code).toBe(2);
     expect(stderr).toContain('missing.json');
   });
+
+  it("--check shows write and read keys only as fingerprints, and the demo project's origins", async () => {
+    const file = join(dir, 'keys.json');
+    const writeKey = 'wk_site_Zx8QpL2mN4vB7cR1tY6u';
+    const readKey = 'rk_site_h3J9kL0pQ2wE5rT8yU1iO4aS';
+    await writeFile(
+      file,
+      JSON.stringify({
+        projects: [{ id: 'site', writeKeys: [writeKey], readKeys: [readKey] }],
+        edge: { relaySecret: 'relay-secret-0123456789' },
+        demoProject: { allowedOrigins: ['http://localhost:3000'] },
+      }),
+    );
+    const { stdout } = await run(
+      process.execPath,
+      [START_SCRIPT, '--config', file, '--edge-port', '9001', '--insights-port', '9003', '--check'],
+      { cwd: ROOT, env: cleanEnv() },
+    );
+    for (const secret of [writeKey, readKey, 'relay-secret-0123456789']) expect(stdout).not.toContain(secret);
+    const config = JSON.parse(stdout) as {
+      projects: { writeKeys: string[]; readKeys: string[] }[];
+      demoProject: { allowedOrigins: string[] };
+    };
+    expect(config.projects[0]?.writeKeys).toEqual([expect.stringMatching(/^wk_site_…[0-9a-f]{8}$/)]);
+    expect(config.projects[0]?.readKeys).toEqual([expect.stringMatching(/^rk_site_…[0-9a-f]{8}$/)]);
+    expect(config.demoProject.allowedOrigins).toEqual([
+      'http://127.0.0.1:9001',
+      'http://localhost:9001',
+      'http://127.0.0.1:9003',
+      'http://localhost:9003',
+      'http://localhost:3000',
+    ]);
+  }, 30_000);
 });
 
 // Each deployable started alone has the same `--check`; CI runs them from a production install (.ci/run).

@@ -122,6 +122,15 @@ describe('bad input: a 4xx JSON answer, nothing on the queue', () => {
       status: 413,
       code: 'payload_too_large',
     },
+    {
+      // Past ~5,000 levels JSON.stringify overflows the stack (a 500 before the depth limit).
+      name: 'properties nested 10,000 objects deep',
+      path: '/v1/track',
+      body: `{"type":"track","event":"E","userId":"u","properties":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+      headers: { authorization: basic(TEST_WRITE_KEY) },
+      status: 400,
+      code: 'too_deep',
+    },
   ];
 
   for (const c of cases) {
@@ -155,6 +164,17 @@ describe('bad input: a 4xx JSON answer, nothing on the queue', () => {
       [...m].flatMap((x) => (x.body as QueuedEvents).events),
     );
     expect(queuedIds.map((e) => e.messageId)).toEqual(['producer-mixed-0']);
+  });
+
+  it('repairs lone surrogates to U+FFFD before the queue, in keys and values', async () => {
+    const sendBatch = vi.spyOn(env.EVENTS_QUEUE, 'sendBatch');
+    const body = String.raw`{"batch":[{"type":"track","event":"\udbff","userId":"u","messageId":"producer-lone","properties":{"k\ud800":["\udc00"]}}]}`;
+    const response = await post('/v1/batch', body, { authorization: basic(TEST_WRITE_KEY) });
+    expect(response.status).toBe(200);
+    const [queued] = sendBatch.mock.calls.flatMap(([m]) =>
+      [...m].flatMap((x) => (x.body as QueuedEvents).events),
+    );
+    expect(queued).toMatchObject({ event: '\ufffd', properties: { 'k\ufffd': ['\ufffd'] } });
   });
 
   it('answers 503 with Retry-After, not 2xx, when the queue refuses the events', async () => {
