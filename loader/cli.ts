@@ -166,7 +166,9 @@ export function buildCli(): Command {
           `last run: ${s.lastRun ? `${summaryLine(s.lastRun)} at ${s.lastRun.finishedAt}${s.lastRun.error ? ` — ${s.lastRun.error}` : ''}` : 'none'}`,
           `lock: ${s.lock ? `${s.lock.purpose} by ${s.lock.owner} until ${s.lock.expiresAt}` : 'free'}`,
           ...(s.pendingRun
-            ? [`pending: ${s.pendingCommand ?? 'run'} ${s.pendingRun} did not finish; the next load settles it`]
+            ? [
+                `pending: ${s.pendingCommand ?? 'run'} ${s.pendingRun} did not finish; the next load settles it`,
+              ]
             : []),
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { configForDisplay } from './config-display.ts';
+import { keyFingerprint } from './secret-display.ts';
 
 describe('configForDisplay', () => {
-  it('hides every credential, keeps the shape and everything else', () => {
+  it('shows keys as fingerprints, hides every secret, keeps everything else', () => {
     const shown = JSON.parse(
       configForDisplay({
         ipSalt: 'a-salt-of-16-chars',
@@ -19,7 +20,13 @@ describe('configForDisplay', () => {
     expect(shown).toEqual({
       ipSalt: '***',
       relaySecret: false,
-      projects: [{ id: 'acme', writeKeys: ['***', '***'], readKeys: ['***'] }],
+      projects: [
+        {
+          id: 'acme',
+          writeKeys: [keyFingerprint('wk_1234567890abcdef'), keyFingerprint('wk_2')],
+          readKeys: [keyFingerprint('rk_1234567890abcdef')],
+        },
+      ],
       store: { kind: 's3', accessKeyId: 'beacon', secretAccessKey: '***' },
       catalog: { kind: 'hive', password: '***' },
       controlToken: '***',

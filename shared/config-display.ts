@@ -1,22 +1,13 @@
 /**
  * @module What a deployable's `--check` prints: its resolved configuration as
- * JSON with every credential hidden, so the output can be pasted into a
- * ticket or left in a CI log. Hidden values keep their shape (a list of three
- * keys shows three `***`), so a check still shows how many keys are set.
+ * JSON with every credential hidden (secret-display.ts: write and read keys as
+ * fingerprints, secrets as `***`), so the output can be pasted into a ticket
+ * or left in a CI log and still tells which keys are set. `false` (a feature
+ * turned off) stays visible.
  */
+import { hideSecrets } from './secret-display.ts';
 
-/** Names of settings that hold credentials: salts, secrets, passwords, tokens, and projects' write and read keys. */
-const CREDENTIAL_NAME = /secret|password|salt|token|^(write|read)Keys$/i;
-
-const hide = (value: unknown): unknown => (Array.isArray(value) ? value.map(() => '***') : '***');
-
-/** Pretty JSON of `config`, every credential replaced by `***`; `false` (a feature turned off) stays visible. */
+/** Pretty JSON of `config`, every credential shown as secret-display.ts says. */
 export function configForDisplay(config: unknown): string {
-  const json = JSON.stringify(
-    config,
-    (name, value: unknown) =>
-      CREDENTIAL_NAME.test(name) && value !== undefined && value !== false ? hide(value) : value,
-    2,
-  );
-  return `${json}\n`;
+  return `${JSON.stringify(config, hideSecrets, 2)}\n`;
 }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyFingerprint } from '../../shared/secret-display.ts';
 import { START_SCRIPT } from '../demo/one-machine.ts';
 
 const run = promisify(execFile);
@@ -190,7 +191,7 @@ describe('each deployable alone: --check', { timeout: 20_000 }, () => {
     expect(config).toMatchObject({
       ipSalt: '***',
       kafka: { brokers: ['k1:9092'], client: 'platformatic' },
-      projects: [{ id: 'acme', writeKeys: ['***'] }],
+      projects: [{ id: 'acme', writeKeys: [keyFingerprint(writeKey)] }],
     });
     expect(stdout).not.toContain(writeKey);
   });
@@ -231,7 +232,7 @@ describe('each deployable alone: --check', { timeout: 20_000 }, () => {
     const { stdout, config } = await checkOf('insights/node.ts', ['--config', file]);
     expect(config).toMatchObject({
       engine: { kind: 'hive', auth: 'NONE' },
-      projects: [{ readKeys: ['***'] }],
+      projects: [{ readKeys: [keyFingerprint(readKey)] }],
     });
     expect(stdout).not.toContain(readKey);
   });
