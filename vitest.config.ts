@@ -14,6 +14,9 @@ export default defineConfig({
           name: 'unit',
           include: ['{edge,loader,insights,shared,test}/**/*.test.ts'],
           exclude: ['**/*.integration.test.ts', '**/node_modules/**', 'edge/worker/**'],
+          // Some unit tests spawn a CLI (node start.ts --check, loader/cli.ts): on two busy cores
+          // that alone can pass vitest's 5 s default. A deadline against hangs, not a speed test.
+          testTimeout: 30_000,
         },
       },
       {
