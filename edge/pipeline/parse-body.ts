@@ -9,7 +9,8 @@
  * gets the same guard.
  */
 import { InputError } from '../../shared/errors.ts';
-import { jsonTextDeeperThan, mayHoldLoneSurrogates, repairLoneSurrogates, tooDeep } from './json-guard.ts';
+import { mayHoldLoneSurrogates, repairLoneSurrogates } from '../../shared/json-unicode.ts';
+import { jsonTextDeeperThan, tooDeep } from './json-guard.ts';
 import { decodeContent, payloadTooLarge, readLimited } from './read-body.ts';
 
 // Both options spelled out: Workers' types require them (fatal: false puts U+FFFD in place of bad bytes).

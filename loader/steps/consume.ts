@@ -7,13 +7,13 @@
  * the next run.
  */
 import type { EnrichedEvent } from '../../shared/event.ts';
+import { mayHoldLoneSurrogates, repairLoneSurrogates } from '../../shared/json-unicode.ts';
 import { messageIdHash } from '../dedup/message-hash.ts';
 import { type Hour, hourOfMicros } from '../layout.ts';
 import type { LoaderDeps } from '../loader-deps.ts';
 import type { Deduplicator } from './dedup.ts';
 import { type EventRow, toEventRow } from './map-event.ts';
 import type { PartitionRange } from './plan.ts';
-import { maySurrogateEscape, wellFormedDeep } from './well-formed.ts';
 import type { HourBuckets } from './write.ts';
 
 export interface ConsumeOptions {
@@ -57,7 +57,7 @@ function parseEvent(value: Uint8Array): EnrichedEvent | string {
   } catch {
     return 'not JSON';
   }
-  if (maySurrogateEscape(text)) parsed = wellFormedDeep(parsed);
+  if (mayHoldLoneSurrogates(text)) parsed = repairLoneSurrogates(parsed);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'not a JSON object';
   const e = parsed as Partial<EnrichedEvent>;
   if (typeof e.messageId !== 'string' || e.messageId === '') return 'no messageId';
