@@ -271,6 +271,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     const summary = summaryReport(record);
     log(summary);
     return { verdict, summary, record };
+  } catch (err) {
+    // The soak itself broke (not the verdict): what the process left behind is the evidence.
+    kept = true;
+    log(`[soak] aborted: ${(err as Error).message}; data directory kept: ${dataDir}`);
+    throw err;
   } finally {
     await proc.kill();
     if (!kept) await removeDir(dataDir);
