@@ -6,14 +6,14 @@
 import type { BusConfig, CatalogConfig, StoreConfig } from './adapters-config.ts';
 import type { EventBus } from './bus/bus.ts';
 import { createKafkaClientBus } from './bus/kafka-client-bus.ts';
-import { openLocalLogBus } from './bus/local-log-bus.ts';
+import { openLocalLogBus } from './bus/local-log/local-log-bus.ts';
 import type { Catalog } from './catalog/catalog.ts';
-import { DuckDbCatalog } from './catalog/duckdb-catalog.ts';
-import { HiveCatalog } from './catalog/hive-catalog.ts';
+import { DuckDbCatalog } from './catalog/duckdb/duckdb-catalog.ts';
+import { HiveCatalog } from './catalog/hive/hive-catalog.ts';
 import type { Logger } from './logger.ts';
-import { DirObjectStore } from './object-store/dir-object-store.ts';
+import { DirObjectStore } from './object-store/dir/dir-object-store.ts';
 import type { ObjectStore } from './object-store/object-store.ts';
-import { S3ObjectStore } from './object-store/s3-object-store.ts';
+import { S3ObjectStore } from './object-store/s3/s3-object-store.ts';
 
 export async function createEventBus(config: BusConfig, logger: Logger): Promise<EventBus> {
   if (config.kind === 'local') return openLocalLogBus({ dir: config.dir, fsync: config.fsync }, logger);

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CatalogError } from '../errors.ts';
 import type { ObjectStore } from '../object-store/object-store.ts';
 import type { Catalog, ColumnDef, PartitionSpec, Row } from './catalog.ts';
-import { duckdbString } from './duckdb-views.ts';
+import { duckdbString } from './duckdb/duckdb-views.ts';
 
 export interface CatalogFixture {
   catalog: Catalog;

@@ -28,11 +28,11 @@ import type { WarehouseTables } from '../../insights/queries/query-context.ts';
 import { createResultCache, DEFAULT_CACHE_OPTIONS } from '../../insights/result-cache.ts';
 import { startInsights } from '../../insights/start.ts';
 import type { Catalog } from '../../shared/catalog/catalog.ts';
-import { DuckDbCatalog } from '../../shared/catalog/duckdb-catalog.ts';
-import { HiveCatalog } from '../../shared/catalog/hive-catalog.ts';
+import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
+import { HiveCatalog } from '../../shared/catalog/hive/hive-catalog.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { DirObjectStore } from '../../shared/object-store/dir-object-store.ts';
-import { S3ObjectStore } from '../../shared/object-store/s3-object-store.ts';
+import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
+import { S3ObjectStore } from '../../shared/object-store/s3/s3-object-store.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 import { seededRandom } from '../seeded-random.ts';
 
