@@ -4,7 +4,7 @@
  * and the insights service that reads them. One definition, so Hive, DuckDB
  * and the Parquet writer cannot drift apart.
  */
-import type { ColumnDef } from './catalog/catalog.ts';
+import type { ColumnDef } from './catalog/metastore.ts';
 
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
 

@@ -19,7 +19,7 @@
  *    every timestamp of the warehouse is in (HiveServer2 runs with UTC);
  *  - null is NULL, booleans TRUE / FALSE.
  */
-import type { SqlValue } from '../catalog/catalog.ts';
+import type { SqlValue } from '../catalog/query-engine.ts';
 import { CatalogError } from '../errors.ts';
 
 const INT64_MIN = -(2n ** 63n);

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { CatalogError } from '../../errors.ts';
 import { DirObjectStore } from '../../object-store/dir/dir-object-store.ts';
 import type { ObjectInfo, ObjectStore, PutOptions } from '../../object-store/object-store.ts';
-import { CONTRACT_COLUMNS, runCatalogContract } from '../catalog.contract.ts';
+import { CONTRACT_COLUMNS, type QueryEngineFixture } from '../contract-fixture.ts';
+import { runMetastoreContract } from '../metastore.contract.ts';
+import { runQueryEngineContract } from '../query-engine.contract.ts';
 import { DuckDbCatalog } from './duckdb-catalog.ts';
 
 /**
@@ -60,12 +62,13 @@ async function tempDirs() {
   return { root, data: join(root, 'data'), work: join(root, 'work') };
 }
 
-runCatalogContract('duckdb over a directory store', async () => {
+async function duckdbOverDirectory(): Promise<QueryEngineFixture> {
   const dirs = await tempDirs();
   const store = new DirObjectStore({ root: dirs.data });
   const catalog = await DuckDbCatalog.create({ store, workDir: dirs.work, refreshIntervalMs: 0 });
   return {
-    catalog,
+    metastore: catalog,
+    engine: catalog,
     store,
     runId: 'duck',
     cleanup: async () => {
@@ -73,14 +76,17 @@ runCatalogContract('duckdb over a directory store', async () => {
       await rm(dirs.root, { recursive: true, force: true });
     },
   };
-});
+}
+runMetastoreContract('duckdb over a directory store', duckdbOverDirectory);
+runQueryEngineContract('duckdb over a directory store', duckdbOverDirectory);
 
-runCatalogContract('duckdb over a remote store (files mirrored)', async () => {
+async function duckdbOverRemoteStore(): Promise<QueryEngineFixture> {
   const dirs = await tempDirs();
   const store = new RemoteNamedStore(new DirObjectStore({ root: dirs.data }));
   const catalog = await DuckDbCatalog.create({ store, workDir: dirs.work, refreshIntervalMs: 0 });
   return {
-    catalog,
+    metastore: catalog,
+    engine: catalog,
     store,
     runId: 'remote',
     cleanup: async () => {
@@ -88,7 +94,9 @@ runCatalogContract('duckdb over a remote store (files mirrored)', async () => {
       await rm(dirs.root, { recursive: true, force: true });
     },
   };
-});
+}
+runMetastoreContract('duckdb over a remote store (files mirrored)', duckdbOverRemoteStore);
+runQueryEngineContract('duckdb over a remote store (files mirrored)', duckdbOverRemoteStore);
 
 describe('DuckDbCatalog', () => {
   async function withCatalogs(

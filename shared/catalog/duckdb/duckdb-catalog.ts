@@ -21,8 +21,9 @@ import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ObjectStore } from '../../object-store/object-store.ts';
 import { duckdbIdentifier } from '../../sql/identifier.ts';
-import type { Catalog, PartitionSpec, QueryOptions, Row, SqlValue, TableDef } from '../catalog.ts';
+import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
 import { assertLocation, assertTableDef, partitionName, partitionValues } from '../partition-spec.ts';
+import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.ts';
 import { SessionPool } from '../session-pool.ts';
 import { type DuckDbEngine, openDuckDbEngine } from './duckdb-engine.ts';
 import { type CatalogMetadata, MetadataFile, type StoredTable } from './duckdb-metadata.ts';
@@ -59,7 +60,7 @@ interface PartitionFiles {
 
 const LISTING_CONCURRENCY = 8;
 
-export class DuckDbCatalog implements Catalog {
+export class DuckDbCatalog implements Metastore, QueryEngine {
   private readonly metadataFile: MetadataFile;
   private readonly farm: ReadFarm;
   private readonly engine: DuckDbEngine;

@@ -5,7 +5,7 @@
  */
 import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { CatalogError } from '../../errors.ts';
-import type { Row, SqlValue } from '../catalog.ts';
+import type { Row, SqlValue } from '../query-engine.ts';
 import { bindParams, toRowValue } from './duckdb-values.ts';
 
 export interface QuerySignals {

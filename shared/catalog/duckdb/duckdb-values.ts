@@ -17,7 +17,7 @@ import {
   timestampValue,
 } from '@duckdb/node-api';
 import { CatalogError } from '../../errors.ts';
-import type { SqlValue } from '../catalog.ts';
+import type { SqlValue } from '../query-engine.ts';
 import { bigintToNumber, formatDateDays, formatTimestampMicros } from '../row-format.ts';
 
 const INT64_MIN = -(2n ** 63n);

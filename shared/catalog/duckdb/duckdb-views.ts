@@ -6,7 +6,7 @@
  * has yet reads as NULL, as Hive does.
  */
 import { duckdbIdentifier } from '../../sql/identifier.ts';
-import type { ColumnType } from '../catalog.ts';
+import type { ColumnType } from '../metastore.ts';
 import type { StoredTable } from './duckdb-metadata.ts';
 
 export const DUCKDB_TYPES: Record<ColumnType, string> = {

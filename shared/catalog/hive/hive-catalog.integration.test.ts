@@ -5,8 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readStackEnv } from '../../../test/infra/stack-env.ts';
 import { S3ObjectStore } from '../../object-store/s3/s3-object-store.ts';
-import { type CatalogFixture, runCatalogContract } from '../catalog.contract.ts';
+import type { QueryEngineFixture } from '../contract-fixture.ts';
 import { DuckDbCatalog } from '../duckdb/duckdb-catalog.ts';
+import { runMetastoreContract } from '../metastore.contract.ts';
+import { runQueryEngineContract } from '../query-engine.contract.ts';
 import { HiveCatalog } from './hive-catalog.ts';
 
 function s3Store(prefix: string): S3ObjectStore {
@@ -37,13 +39,14 @@ function runId(engine: string): string {
   return `it_${engine}_${randomBytes(4).toString('hex')}`;
 }
 
-runCatalogContract('hive (HiveServer2 + s3proxy)', async (): Promise<CatalogFixture> => {
+async function hiveOverS3proxy(): Promise<QueryEngineFixture> {
   const id = runId('hive');
   const store = s3Store(`it-catalog-${id}`);
   await store.ensureBucket();
   const catalog = hiveCatalog();
   return {
-    catalog,
+    metastore: catalog,
+    engine: catalog,
     store,
     runId: id,
     cleanup: async (tables) => {
@@ -53,16 +56,19 @@ runCatalogContract('hive (HiveServer2 + s3proxy)', async (): Promise<CatalogFixt
       store.close();
     },
   };
-});
+}
+runMetastoreContract('hive (HiveServer2 + s3proxy)', hiveOverS3proxy);
+runQueryEngineContract('hive (HiveServer2 + s3proxy)', hiveOverS3proxy);
 
-runCatalogContract('duckdb over s3proxy (files mirrored)', async (): Promise<CatalogFixture> => {
+async function duckdbOverS3proxy(): Promise<QueryEngineFixture> {
   const id = runId('duck');
   const store = s3Store(`it-catalog-${id}`);
   await store.ensureBucket();
   const workDir = await mkdtemp(join(tmpdir(), 'b2h-duckdb-s3-'));
   const catalog = await DuckDbCatalog.create({ store, workDir, refreshIntervalMs: 0 });
   return {
-    catalog,
+    metastore: catalog,
+    engine: catalog,
     store,
     runId: id,
     cleanup: async () => {
@@ -72,7 +78,9 @@ runCatalogContract('duckdb over s3proxy (files mirrored)', async (): Promise<Cat
       await rm(workDir, { recursive: true, force: true });
     },
   };
-});
+}
+runMetastoreContract('duckdb over s3proxy (files mirrored)', duckdbOverS3proxy);
+runQueryEngineContract('duckdb over s3proxy (files mirrored)', duckdbOverS3proxy);
 
 describe('HiveCatalog', () => {
   it('reports a server that does not answer as a retriable error, within the connect deadline', async () => {

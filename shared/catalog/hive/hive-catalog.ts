@@ -19,8 +19,9 @@ import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { bindHiveParams, hiveStringLiteral } from '../../sql/hive-literal.ts';
 import { hiveIdentifier } from '../../sql/identifier.ts';
-import type { Catalog, PartitionSpec, QueryOptions, Row, SqlValue, TableDef } from '../catalog.ts';
+import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
 import { assertLocation, assertTableDef, parsePartitionName, partitionValues } from '../partition-spec.ts';
+import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.ts';
 import { SessionPool } from '../session-pool.ts';
 import { describe, HiveConnection, type HiveEndpoint } from './hive-connection.ts';
 import { decodeRows, type HiveRowSet, type HiveSchema } from './hive-rows.ts';
@@ -70,7 +71,7 @@ const HIVE_TYPES = {
 /** Rows per fetch round trip (hive-driver's default is 100). */
 const FETCH_ROWS = 10_000;
 
-export class HiveCatalog implements Catalog {
+export class HiveCatalog implements Metastore, QueryEngine {
   private readonly pool: SessionPool<HiveConnection>;
   private readonly callTimeoutMs: number;
   private readonly queryTimeoutMs: number;

@@ -5,7 +5,7 @@
  * number of fraction digits, so rows are decoded here from the schema.
  */
 import hive from 'hive-driver';
-import type { Row } from '../catalog.ts';
+import type { Row } from '../query-engine.ts';
 import { normalizeTimestampText } from '../row-format.ts';
 
 /** The parts of hive-driver's TableSchema and TRowSet read here (its types are not exported). */
