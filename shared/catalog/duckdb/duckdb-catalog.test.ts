@@ -34,8 +34,8 @@ class RemoteNamedStore implements ObjectStore {
   delete(keys: string[]) {
     return this.inner.delete(keys);
   }
-  deletePrefix(prefix: string) {
-    return this.inner.deletePrefix(prefix);
+  getStream(key: string) {
+    return this.inner.getStream(key);
   }
   location(key: string) {
     return `s3a://test-bucket/${key}`;

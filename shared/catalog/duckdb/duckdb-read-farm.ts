@@ -14,8 +14,10 @@
  * skipping hidden names (starting with '.' or '_', like in-flight temp files).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, rename, stat, symlink, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { CatalogError } from '../../errors.ts';
 import type { ObjectStore } from '../../object-store/object-store.ts';
@@ -87,11 +89,15 @@ export class ReadFarm {
         `${digest(`${object.key}|${object.size}|${object.lastModified.getTime()}`)}.parquet`,
       );
       if (!(await exists(copy))) {
-        const bytes = await store.get(object.key);
-        if (bytes === null) continue; // deleted since the listing
+        const body = await store.getStream(object.key);
+        if (body === null) continue; // deleted since the listing
         await mkdir(dir, { recursive: true });
         const temp = join(dirname(copy), `.${randomBytes(6).toString('hex')}.tmp`);
-        await writeFile(temp, bytes);
+        // Streamed: a partition's files can be far bigger than the memory a query should take.
+        await pipeline(body, createWriteStream(temp)).catch(async (error: unknown) => {
+          await rm(temp, { force: true });
+          throw error;
+        });
         await rename(temp, copy);
       }
       out.push(copy);

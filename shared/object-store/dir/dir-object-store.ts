@@ -14,6 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey, TEMP_SUFFIX } from '../object-key.ts';
 import type { ObjectInfo, ObjectStore, PutOptions } from '../object-store.ts';
+import { mapStreamErrors } from '../stream-errors.ts';
 
 export interface DirObjectStoreOptions {
   /** The directory holding the objects; created on the first put. */
@@ -68,6 +69,22 @@ export class DirObjectStore implements ObjectStore {
       if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return null;
       throw fsError(`get ${key}`, error);
     }
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    assertObjectKey(key);
+    // Opened here, not lazily by the stream: a missing key is null, not a stream that fails later.
+    const handle = await open(this.pathOf(key), 'r').catch((error: unknown) => {
+      const code = errnoOf(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      throw fsError(`get ${key}`, error);
+    });
+    if (handle === null) return null;
+    if ((await handle.stat()).isDirectory()) {
+      await handle.close();
+      return null;
+    }
+    return mapStreamErrors(handle.createReadStream(), (error) => fsError(`get ${key}`, error));
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {

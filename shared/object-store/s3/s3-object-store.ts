@@ -6,7 +6,7 @@
  * becomes a StoreError that says whether a retry can help.
  */
 
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -22,6 +22,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey } from '../object-key.ts';
 import type { ObjectInfo, ObjectStore, PutOptions } from '../object-store.ts';
+import { mapStreamErrors } from '../stream-errors.ts';
 
 export interface S3ObjectStoreOptions {
   bucket: string;
@@ -113,6 +114,21 @@ export class S3ObjectStore implements ObjectStore {
       );
       if (!response.Body) return new Uint8Array(0);
       return await response.Body.transformToByteArray();
+    } catch (error) {
+      if (statusOf(error) === 404 && nameOf(error) !== 'NoSuchBucket') return null;
+      throw s3Error(`get ${key}`, error);
+    }
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    assertObjectKey(key);
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
+      );
+      // In Node the SDK's body is an http.IncomingMessage, a Readable.
+      const body = response.Body instanceof Readable ? response.Body : Readable.from([]);
+      return mapStreamErrors(body, (error) => s3Error(`get ${key}`, error));
     } catch (error) {
       if (statusOf(error) === 404 && nameOf(error) !== 'NoSuchBucket') return null;
       throw s3Error(`get ${key}`, error);
