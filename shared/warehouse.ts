@@ -70,8 +70,6 @@ export const TABLES = {
   visitors_hourly: { name: 'visitors_hourly', columns: VISITORS_HOURLY_COLUMNS },
 } as const;
 
-export type TableName = keyof typeof TABLES;
-
 /** `dt=YYYY-MM-DD/hour=HH` of a UTC instant: the partition an event lands in. */
 export function partitionOf(instant: Date): { dt: string; hour: string } {
   const iso = instant.toISOString();

@@ -77,7 +77,7 @@ export function hiveStringLiteral(value: string): string {
   return `${out}'`;
 }
 
-export function hiveTimestampLiteral(value: Date): string {
+function hiveTimestampLiteral(value: Date): string {
   const ms = value.getTime();
   if (Number.isNaN(ms)) throw invalidParameter('the Date is invalid');
   const iso = value.toISOString();

@@ -24,13 +24,13 @@
 import type { FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 
-export const FRAME_VERSION = 1;
+const FRAME_VERSION = 1;
 const HEADER_BYTES = 8;
 const BODY_FIXED_BYTES = 1 + 8 + 8 + 4 + 4;
 /** Bytes a frame adds to its key and value. */
-export const FRAME_OVERHEAD_BYTES = HEADER_BYTES + BODY_FIXED_BYTES;
+const FRAME_OVERHEAD_BYTES = HEADER_BYTES + BODY_FIXED_BYTES;
 /** No frame is larger: a bigger length field can only be garbage. */
-export const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+const MAX_FRAME_BYTES = 256 * 1024 * 1024;
 const TWO_32 = 2 ** 32;
 
 export interface LogRecord {
@@ -85,7 +85,7 @@ export type DecodeResult =
  * Decodes the frame at `at` in `buf[..end)`. Key and value are views into
  * `buf`, not copies.
  */
-export function decodeFrame(buf: Buffer, at: number, end: number): DecodeResult {
+function decodeFrame(buf: Buffer, at: number, end: number): DecodeResult {
   if (end - at < HEADER_BYTES) return { kind: 'incomplete', needed: HEADER_BYTES };
   const bodyLength = buf.readUInt32BE(at);
   if (bodyLength < BODY_FIXED_BYTES || bodyLength > MAX_FRAME_BYTES) {

@@ -33,7 +33,7 @@ const INDEX_MAGIC = 0x42324849; // "B2HI"
 const INDEX_HEADER_BYTES = 4 + 4 + 8 * 3 + 4;
 const INDEX_ENTRY_BYTES = 8 * 3;
 
-export function segmentFileName(baseOffset: number, extension: 'log' | 'index'): string {
+function segmentFileName(baseOffset: number, extension: 'log' | 'index'): string {
   return `${String(baseOffset).padStart(20, '0')}.${extension}`;
 }
 

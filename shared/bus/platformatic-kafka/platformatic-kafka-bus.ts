@@ -21,6 +21,8 @@
  *   client's own defaults are overridden where they differ from the kafkajs
  *   adapter: topics are never auto-created, retries and timeouts are ours.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   Admin,
   FetchIsolationLevels,
@@ -124,7 +126,7 @@ export class PlatformaticKafkaBus implements EventBus {
         const info = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
         if (info?.partitions.every((p) => p.leader >= 0)) return;
         if (attempt >= 50) throw new BusError(`Kafka: topic ${topic} has partitions without a leader`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await sleep(100);
       }
     });
   }

@@ -21,7 +21,7 @@ interface PlatformaticErrorLike {
 }
 
 /** Every error in the tree (the error, its causes, and the errors it aggregates). */
-export function errorTree(error: unknown): PlatformaticErrorLike[] {
+function errorTree(error: unknown): PlatformaticErrorLike[] {
   const out: PlatformaticErrorLike[] = [];
   const visit = (e: unknown, depth: number): void => {
     if (depth > 8 || e === null || typeof e !== 'object') return;

@@ -37,11 +37,10 @@ const metadataSchema = z.object({
   tables: z.record(z.string(), tableSchema),
 });
 
-export type StoredPartition = z.infer<typeof partitionSchema>;
 export type StoredTable = z.infer<typeof tableSchema>;
 export type CatalogMetadata = z.infer<typeof metadataSchema>;
 
-export function emptyMetadata(): CatalogMetadata {
+function emptyMetadata(): CatalogMetadata {
   return { format: 1, revision: 0, tables: {} };
 }
 

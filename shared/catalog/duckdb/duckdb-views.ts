@@ -9,7 +9,7 @@ import { duckdbIdentifier } from '../../sql/identifier.ts';
 import type { ColumnType } from '../metastore.ts';
 import type { StoredTable } from './duckdb-metadata.ts';
 
-export const DUCKDB_TYPES: Record<ColumnType, string> = {
+const DUCKDB_TYPES: Record<ColumnType, string> = {
   STRING: 'VARCHAR',
   BIGINT: 'BIGINT',
   INT: 'INTEGER',

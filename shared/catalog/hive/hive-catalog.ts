@@ -279,8 +279,3 @@ function cancelled(timedOut: boolean, timeoutMs: number, cause: unknown): Catalo
       })
     : new CatalogError('The Hive statement was cancelled', { code: 'cancelled', status: 499, cause });
 }
-
-/** `new HiveCatalog(options)` with the service's logger; extra config fields (such as `kind`) are ignored. */
-export function createHiveCatalog(options: HiveCatalogOptions, logger?: Logger): HiveCatalog {
-  return new HiveCatalog({ ...options, logger: options.logger ?? logger });
-}
