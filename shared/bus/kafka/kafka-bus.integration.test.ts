@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBusContract } from '../bus.contract.ts';
-import { deleteTopicsAndGroups, stackBrokers } from '../fixtures/kafka-cleanup.ts';
+import { deleteTopicsAndGroups, stackBrokers, whileGroupHasLiveMember } from '../fixtures/kafka-stack.ts';
 import { createKafkaBus, type KafkaBus } from './kafka-bus.ts';
 
 const brokers = stackBrokers;
@@ -50,21 +50,11 @@ describe('KafkaBus on a real broker', () => {
   });
 
   it('reports a commit refused because the group has a live member', async () => {
-    const consumer = new kafkajs.Kafka({ brokers: brokers(), logLevel: kafkajs.logLevel.NOTHING }).consumer({
-      groupId: group,
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic] });
-    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-    await consumer.run({ eachMessage: async () => {} });
-    await joined;
-    try {
+    await whileGroupHasLiveMember(group, topic, async () => {
       await expect(bus.commit(group, topic, [{ partition: 0, offset: 2 }])).rejects.toMatchObject({
         name: 'BusError',
         code: 'group_busy',
       });
-    } finally {
-      await consumer.disconnect();
-    }
+    });
   });
 });

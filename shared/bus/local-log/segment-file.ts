@@ -10,6 +10,9 @@
  * sealed segment trusts that file when it matches the log's size, and scans
  * otherwise; the active (last) segment is always scanned, which is also how a
  * torn tail is found and cut off.
+ *
+ * Over 300 lines on purpose: append, index, recovery scan and sealing share
+ * the file position and index invariants; split, each half would need them.
  */
 import { type FileHandle, open, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

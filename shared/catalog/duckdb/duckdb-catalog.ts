@@ -1,5 +1,5 @@
 /**
- * @module The catalog + query port on embedded DuckDB (`@duckdb/node-api`, in
+ * @module The metastore and query-engine ports on embedded DuckDB (`@duckdb/node-api`, in
  * process): one-machine mode, and a second engine for insights. It keeps its
  * own metastore (duckdb-metadata.ts) in the object store and answers each
  * table with a view over the partitions' Parquet files (duckdb-views.ts) read
@@ -12,6 +12,10 @@
  *
  * The engine is sandboxed (duckdb-engine.ts) and `query` runs only SELECT
  * statements (duckdb-query.ts).
+ *
+ * Over 300 lines: the metadata cache, refresh and view replacement are one
+ * state machine that both ports read; the pieces without that state already
+ * live in the duckdb-*.ts files beside it.
  */
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,5 +1,5 @@
 /**
- * @module The catalog + query port on HiveServer2 (Hive 4, Spark Thrift
+ * @module The metastore and query-engine ports on HiveServer2 (Hive 4, Spark Thrift
  * Server, Kyuubi) through `hive-driver`: external Parquet tables partitioned
  * by (dt, hour) whose partitions point at object-store locations.
  *
