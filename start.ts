@@ -48,7 +48,7 @@ import {
   s3SettingsFromEnv,
   s3StoreConfigSchema,
 } from './shared/adapters-config.ts';
-import { acquireDirectoryLock } from './shared/bus/directory-lock.ts';
+import { acquireDirectoryLock } from './shared/directory-lock.ts';
 import { InputError } from './shared/errors.ts';
 import { createLogger, type Logger } from './shared/logger.ts';
 import { httpServerSettingsSchema, listenOnNode } from './shared/node-server.ts';

@@ -6,7 +6,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
-import type { Catalog } from '../shared/catalog/catalog.ts';
+import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { PipelineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type AuthEnv, requireReadKey } from './auth.ts';
@@ -36,7 +36,7 @@ import { createQueryRunner } from './query-runner.ts';
 import type { ResultCache } from './result-cache.ts';
 
 export interface InsightsDeps {
-  catalog: Catalog;
+  catalog: QueryEngine;
   dialect: Dialect;
   tables: WarehouseTables;
   projects: ProjectRegistry;

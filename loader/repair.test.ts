@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventBus } from '../shared/bus/bus.ts';
-import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log-bus.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
-import { DuckDbCatalog } from '../shared/catalog/duckdb-catalog.ts';
+import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
+import { DuckDbCatalog } from '../shared/catalog/duckdb/duckdb-catalog.ts';
+import type { Metastore } from '../shared/catalog/metastore.ts';
 import { BusError, CatalogError, StoreError } from '../shared/errors.ts';
 import type { EnrichedEvent } from '../shared/event.ts';
-import { DirObjectStore } from '../shared/object-store/dir-object-store.ts';
+import { DirObjectStore } from '../shared/object-store/dir/dir-object-store.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
 import { expectedCounts, type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
@@ -128,7 +128,7 @@ describe('a load that dies is settled by the next one', () => {
     const before = await h.query(
       `SELECT message_id, country FROM ${h.deps.settings.tables.events} ORDER BY 1`,
     );
-    const dies: Catalog = failing(
+    const dies: Metastore = failing(
       catalog,
       'ensureTable',
       () => new CatalogError('HiveServer2 is down (test)', { retriable: true, code: 'unavailable' }),
@@ -158,7 +158,7 @@ describe('a load that dies is settled by the next one', () => {
     await h.produce(events);
     await runOnce(h.deps);
     let swapped = 0;
-    const dies: Catalog = failing(
+    const dies: Metastore = failing(
       catalog,
       'setPartitionLocation',
       () => new CatalogError('HiveServer2 died mid-swap (test)', { retriable: true, code: 'unavailable' }),
@@ -188,7 +188,7 @@ describe('a load that dies is settled by the next one', () => {
 
   it('refuses to replay while a run that died before its commit is unsettled', async () => {
     await h.produce(threeHours(300, 59));
-    const dies: Catalog = failing(
+    const dies: Metastore = failing(
       catalog,
       'addPartitions',
       () => new CatalogError('HiveServer2 is down (test)', { retriable: true, code: 'unavailable' }),

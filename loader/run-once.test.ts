@@ -8,12 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log-bus.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
-import { DuckDbCatalog } from '../shared/catalog/duckdb-catalog.ts';
+import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
+import { DuckDbCatalog } from '../shared/catalog/duckdb/duckdb-catalog.ts';
+import type { Metastore } from '../shared/catalog/metastore.ts';
 import { CatalogError } from '../shared/errors.ts';
 import type { EnrichedEvent } from '../shared/event.ts';
-import { DirObjectStore } from '../shared/object-store/dir-object-store.ts';
+import { DirObjectStore } from '../shared/object-store/dir/dir-object-store.ts';
 import { expectedCounts, type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { parseHour, WarehouseLayout } from './layout.ts';
@@ -176,7 +176,7 @@ describe('runOnce on the embedded adapters', () => {
     const events = threeHours(1200, 25);
     await h.produce(events.slice(0, 800));
     let failing = true;
-    const flaky: Catalog = new Proxy(catalog, {
+    const flaky: Metastore = new Proxy(catalog, {
       get(target, prop, receiver) {
         if (prop === 'addPartitions' && failing) {
           return async () => {

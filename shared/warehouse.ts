@@ -4,7 +4,7 @@
  * and the insights service that reads them. One definition, so Hive, DuckDB
  * and the Parquet writer cannot drift apart.
  */
-import type { ColumnDef } from './catalog/catalog.ts';
+import type { ColumnDef } from './catalog/metastore.ts';
 
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
 
@@ -69,8 +69,6 @@ export const TABLES = {
   events_hourly: { name: 'events_hourly', columns: EVENTS_HOURLY_COLUMNS },
   visitors_hourly: { name: 'visitors_hourly', columns: VISITORS_HOURLY_COLUMNS },
 } as const;
-
-export type TableName = keyof typeof TABLES;
 
 /** `dt=YYYY-MM-DD/hour=HH` of a UTC instant: the partition an event lands in. */
 export function partitionOf(instant: Date): { dt: string; hour: string } {

@@ -24,8 +24,8 @@ import { edgeConfigSchema, parseEdgeConfig } from '../../edge/config.ts';
 import { startEdge } from '../../edge/node.ts';
 import { freePort } from '../../edge/testing/edge-it-fixture.ts';
 import type { EventBus } from '../../shared/bus/bus.ts';
-import { createKafkaBus } from '../../shared/bus/kafka-bus.ts';
-import { openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
+import { createKafkaBus } from '../../shared/bus/kafka/kafka-bus.ts';
+import { openLocalLogBus } from '../../shared/bus/local-log/local-log-bus.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 
 const program = new Command()
