@@ -21,6 +21,7 @@ import { createKafkaClientBus } from '../shared/bus/kafka-client-bus.ts';
 import { configForDisplay } from '../shared/config-display.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { listenOnNode } from '../shared/node-server.ts';
+import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { ConfigError, type EdgeConfig, loadEdgeConfig } from './config.ts';
@@ -165,20 +166,10 @@ async function main(argv: string[]): Promise<void> {
   }
   const logger = createLogger('edge');
   const handle = await startEdge(config, { logger });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'signal received');
-      handle.close().then(
-        () => {
-          process.exitCode = 0;
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exitCode = 1;
-        },
-      );
-    });
-  }
+  await stopOnSignals(() => handle.close(), {
+    logger,
+    stopping: 'stopping: not ready, draining requests in flight and the spool',
+  });
 }
 
 if (import.meta.main) {

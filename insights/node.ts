@@ -5,6 +5,8 @@
  */
 import { Command } from 'commander';
 import { configForDisplay } from '../shared/config-display.ts';
+import { createLogger } from '../shared/logger.ts';
+import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { readInsightsConfig } from './config.ts';
 import { startInsights } from './start.ts';
 
@@ -23,22 +25,12 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(configForDisplay(config));
     return;
   }
-  const running = await startInsights(config);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`insights: ${signal}, draining\n`);
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`insights: close failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  const logger = createLogger('insights', config.logLevel);
+  const running = await startInsights(config, { logger });
+  await stopOnSignals(() => running.close(), {
+    logger,
+    stopping: 'stopping: letting requests in flight finish',
+  });
 }
 
 if (import.meta.main) {

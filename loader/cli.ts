@@ -12,6 +12,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { configForDisplay } from '../shared/config-display.ts';
 import { InputError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
+import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
 import { hourLabel, parseHour } from './layout.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
@@ -124,15 +125,10 @@ export function buildCli(): Command {
       const loader = await startLoader({ ...config, schedule });
       if (opts.now)
         await loader.runNow().catch((err: unknown) => loader.deps.logger.error({ err }, 'first run failed'));
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          loader.deps.logger.info({ signal }, 'stopping: waiting for a run in progress');
-          resolve();
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+      await stopOnSignals(() => loader.stop(), {
+        logger: loader.deps.logger,
+        stopping: 'stopping: waiting for a run in progress',
       });
-      await loader.stop();
     });
 
   program

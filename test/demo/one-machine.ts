@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { isProcessAlive } from '../../shared/runtime/process-alive.ts';
 
 export const START_SCRIPT = fileURLToPath(new URL('../../start.ts', import.meta.url));
 
@@ -30,15 +31,6 @@ const runInfoSchema = z.object({
 });
 export type RunInfo = z.output<typeof runInfoSchema>;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function readRunFile(dataDir: string): Promise<RunInfo | null> {
   const text = await readFile(join(dataDir, 'run.json'), 'utf8').catch(() => null);
   if (text === null) return null;
@@ -49,7 +41,7 @@ async function readRunFile(dataDir: string): Promise<RunInfo | null> {
 /** The live process of this data directory, or null (none ever ran, or it died without cleaning up). */
 export async function readRunInfo(dataDir: string): Promise<RunInfo | null> {
   const run = await readRunFile(dataDir);
-  return run && isAlive(run.pid) ? run : null;
+  return run && isProcessAlive(run.pid) ? run : null;
 }
 
 export interface OneMachineProcess {
@@ -151,8 +143,11 @@ export async function requestLoad(run: RunInfo): Promise<LoadResult> {
     method: 'POST',
     headers: { authorization: `Bearer ${run.controlToken}` },
   });
-  const result = (await response.json()) as LoadResult;
-  if (!response.ok || !result.ok)
-    throw new Error(`the load failed (${response.status}): ${result.error ?? 'no reason given'}`);
-  return result;
+  const body = (await response.json()) as LoadResult | { error?: { code: string; message: string } };
+  // A refused or failed request answers the error envelope; a load that ran but failed, ok: false.
+  if (!response.ok || !('ok' in body) || !body.ok) {
+    const reason = 'ok' in body ? body.error : body.error?.message;
+    throw new Error(`the load failed (${response.status}): ${reason ?? 'no reason given'}`);
+  }
+  return body;
 }
