@@ -87,6 +87,6 @@ export function crashIfAt(deps: LoaderDeps, point: CrashPoint): void {
   }
 }
 
-export function layoutOf(deps: LoaderDeps): WarehouseLayout {
+export function layoutOf(deps: Pick<LoaderDeps, 'settings'>): WarehouseLayout {
   return new WarehouseLayout(deps.settings.warehousePrefix);
 }

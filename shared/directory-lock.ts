@@ -9,6 +9,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { BusError } from './errors.ts';
+import { isProcessAlive } from './runtime/process-alive.ts';
 
 export const LOCK_FILE = 'LOCK';
 
@@ -20,16 +21,6 @@ interface LockOwner {
 
 export interface DirectoryLock {
   release(): Promise<void>;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 async function readOwner(path: string): Promise<LockOwner | null> {
@@ -63,7 +54,7 @@ export async function acquireDirectoryLock(dir: string): Promise<DirectoryLock> 
       }
     }
     const owner = await readOwner(path);
-    if (owner !== null && owner.host === me.host && (owner.pid === me.pid || isRunning(owner.pid))) {
+    if (owner !== null && owner.host === me.host && (owner.pid === me.pid || isProcessAlive(owner.pid))) {
       const who = owner.pid === me.pid ? 'this process' : `process ${owner.pid}`;
       throw new BusError(
         `the local log in ${dir} is already open by ${who} (since ${owner.since}); ` +

@@ -20,6 +20,7 @@ import kafkajs from 'kafkajs';
 import pRetry from 'p-retry';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { kafkaBrokersSchema } from '../../adapters-config.ts';
 import { BusError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../bus.ts';
@@ -32,7 +33,7 @@ import { chunksOf } from './produce-chunks.ts';
 const { Kafka: KafkaClient, CompressionTypes, logLevel } = kafkajs;
 
 export const kafkaBusConfigSchema = z.object({
-  brokers: z.array(z.string().min(1)).min(1),
+  brokers: kafkaBrokersSchema,
   clientId: z.string().min(1).default('beacon-to-hive'),
   connectionTimeoutMs: z.number().int().positive().default(3000),
   requestTimeoutMs: z.number().int().positive().default(30_000),

@@ -36,6 +36,7 @@ import {
 } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { z } from 'zod';
+import { kafkaBrokersSchema } from '../../adapters-config.ts';
 import { BusError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../bus.ts';
@@ -46,7 +47,7 @@ import { hasKafkaError, toBusErrorFromPlatformatic } from './platformatic-kafka-
 import { readPlatformaticPartition } from './platformatic-kafka-partition-reader.ts';
 
 export const platformaticKafkaBusConfigSchema = z.object({
-  brokers: z.array(z.string().min(1)).min(1),
+  brokers: kafkaBrokersSchema,
   clientId: z.string().min(1).default('beacon-to-hive'),
   connectionTimeoutMs: z.number().int().positive().default(3000),
   requestTimeoutMs: z.number().int().positive().default(30_000),
