@@ -6,10 +6,10 @@
  * and delivers the last batch by sendBeacon after the page is gone.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from '../../test/infra/chromium.ts';
+import { listenOnFreePort } from '../../test/infra/free-port.ts';
 import { trackerScript } from './serve.ts';
 
 interface Received {
@@ -20,28 +20,6 @@ interface Received {
   origin: string | undefined;
   writeKey: string | undefined;
   batch: Array<Record<string, unknown> & { context: Record<string, unknown> }>;
-}
-
-/** Listens on a loopback port below 32768 (docs/operations.md, "Traps": the kernel hands out client ports above). */
-async function listenLow(server: Server): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<boolean>((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
-        server.off('listening', onListening);
-        if (error.code === 'EADDRINUSE') resolve(false);
-        else reject(error);
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        resolve(true);
-      };
-      server.once('error', onError).once('listening', onListening).listen(port, '127.0.0.1');
-    });
-  // Start somewhere that depends on the process, so parallel runs rarely collide.
-  for (let port = 20_000 + (process.pid % 500) * 20; port < 32_768; port++) {
-    if (await tryPort(port)) return (server.address() as AddressInfo).port;
-  }
-  throw new Error('no free loopback port below 32768');
 }
 
 const readBody = async (req: IncomingMessage) => {
@@ -114,9 +92,9 @@ describe('t.js in Chromium, cross-origin', () => {
 
   beforeAll(async () => {
     collectorServer = collector(received);
-    const collectorUrl = `http://127.0.0.1:${await listenLow(collectorServer)}`;
+    const collectorUrl = `http://127.0.0.1:${await listenOnFreePort(collectorServer)}`;
     siteServer = site(collectorUrl);
-    siteUrl = `http://127.0.0.1:${await listenLow(siteServer)}`;
+    siteUrl = `http://127.0.0.1:${await listenOnFreePort(siteServer)}`;
     browser = await launchChromium();
   });
   afterAll(async () => {

@@ -13,28 +13,24 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { queryHive } from './hive-client.ts';
-import { readLivePid, stopByPidFile } from './java-process.ts';
-import { fetchJars } from './maven.ts';
-import type { S3Endpoint } from './s3proxy.ts';
 import {
-  launchServer,
-  runServerCli,
+  type JavaServerDefinition,
+  type JavaServerOptions,
+  javaServerLogFiles,
+  runJavaServerCli,
+  runningJavaServerPid,
   type ServerLifecycle,
-  type ServerRun,
-  serverHandle,
-} from './server-handle.ts';
+  startJavaServer,
+  stopJavaServer,
+} from './java-server.ts';
+import type { S3Endpoint } from './s3proxy.ts';
 
-export interface HiveOptions {
-  port: number;
-  /** Config, the Derby metastore, warehouse and scratch directories, and the pid file. */
-  dataDir: string;
-  logDir: string;
+/** The data directory holds the Derby metastore, warehouse and scratch directories. */
+export interface HiveOptions extends JavaServerOptions {
   /** The S3 server S3A talks to (only written into the config: it need not be up yet). */
   s3: S3Endpoint;
-  startTimeoutMs?: number;
-  cache?: string;
 }
 
 export interface HiveHandle extends ServerLifecycle {
@@ -63,29 +59,11 @@ const ADD_OPENS = [
   'java.sql/java.sql',
 ].map((pkg) => `--add-opens=${pkg}=ALL-UNNAMED`);
 
-export function hiveLogFiles(logDir: string): string[] {
-  return [join(logDir, 'hive.log'), join(logDir, 'hiveserver2.out')];
-}
-
-function paths(options: Pick<HiveOptions, 'dataDir' | 'logDir'>) {
-  const dataDir = resolve(options.dataDir);
-  return {
-    dataDir,
-    logDir: resolve(options.logDir),
-    conf: join(dataDir, 'conf'),
-    hiveSite: join(dataDir, 'conf', 'hive-site.xml'),
-    tmp: join(dataDir, 'tmp'),
-    pidFile: join(dataDir, 'hiveserver2.pid'),
-  };
-}
-
 function escapeXml(value: string): string {
   return value.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-function hiveSite(options: HiveOptions): string {
-  const p = paths(options);
-  const run = p.dataDir;
+function hiveSite(options: HiveOptions, run: string): string {
   const properties: Record<string, string> = {
     // Embedded metastore in Derby, schema created on first start.
     'hive.metastore.uris': '',
@@ -167,105 +145,80 @@ export async function probeHive(port: number, timeoutMs = 20_000): Promise<void>
   if (rows[0]?.one !== 1) throw new Error(`SELECT 1 returned ${JSON.stringify(rows)}`);
 }
 
-async function prepare(options: HiveOptions): Promise<string> {
-  const p = paths(options);
-  const lib = await fetchJars('hive', options.cache === undefined ? {} : { cache: options.cache });
-  await mkdir(p.conf, { recursive: true });
-  await mkdir(p.tmp, { recursive: true });
-  await mkdir(p.logDir, { recursive: true });
-  await writeFile(p.hiveSite, hiveSite(options));
-  return lib;
-}
+/** HiveServer2 with its embedded metastore: only its values and its probe; the rest is java-server.ts. */
+export const hiveServer: JavaServerDefinition<HiveOptions, Pick<HiveHandle, 'host' | 'port' | 'auth'>> = {
+  label: 'HiveServer2',
+  pom: 'hive',
+  mainClass: 'org.apache.hive.service.server.HiveServer2',
+  pidFile: 'hiveserver2.pid',
+  outputFile: 'hiveserver2.out',
+  logFiles: ['hive.log', 'hiveserver2.out'],
+  stopGraceMs: STOP_GRACE_MS,
+  startTimeoutMs: 300_000,
+  readyIntervalMs: 1000,
+  jvmArgs: (_options, dirs) => [
+    '-Xmx1g',
+    '-Duser.timezone=UTC',
+    `-Djava.io.tmpdir=${join(dirs.dataDir, 'tmp')}`,
+    '-Dio.netty.tryReflectionSetAccessible=true',
+    // Hive's own log4j2 config reads these: hive.log goes to our log directory.
+    `-Dhive.log.dir=${dirs.logDir}`,
+    '-Dhive.log.file=hive.log',
+    `-Dderby.stream.error.file=${join(dirs.logDir, 'derby.log')}`,
+    ...ADD_OPENS,
+  ],
+  async writeConfig(options, dirs) {
+    await mkdir(join(dirs.dataDir, 'tmp'), { recursive: true });
+    await writeFile(join(dirs.conf, 'hive-site.xml'), hiveSite(options, dirs.dataDir));
+  },
+  ready: (options) => probeHive(options.port),
+  address: (options) => `127.0.0.1:${options.port}`,
+  fields: (options) => ({ host: '127.0.0.1', port: options.port, auth: 'NOSASL' as const }),
+};
 
-function launch(options: HiveOptions, lib: string): Promise<ServerRun> {
-  const p = paths(options);
-  return launchServer(
-    {
-      args: [
-        '-Xmx1g',
-        '-Djava.awt.headless=true',
-        '-Duser.timezone=UTC',
-        `-Djava.io.tmpdir=${p.tmp}`,
-        '-Dio.netty.tryReflectionSetAccessible=true',
-        // Hive's own log4j2 config reads these: hive.log goes to our log directory.
-        `-Dhive.log.dir=${p.logDir}`,
-        '-Dhive.log.file=hive.log',
-        `-Dderby.stream.error.file=${join(p.logDir, 'derby.log')}`,
-        ...ADD_OPENS,
-        '-cp',
-        `${p.conf}:${lib}/*`,
-        'org.apache.hive.service.server.HiveServer2',
-      ],
-      cwd: p.dataDir,
-      logFile: join(p.logDir, 'hiveserver2.out'),
-      pidFile: p.pidFile,
-      identity: p.conf,
-    },
-    {
-      name: `HiveServer2 on 127.0.0.1:${options.port}`,
-      probe: () => probeHive(options.port),
-      timeoutMs: options.startTimeoutMs ?? 300_000,
-      logFiles: hiveLogFiles(p.logDir),
-      intervalMs: 1000,
-    },
-  );
+export function hiveLogFiles(logDir: string): string[] {
+  return javaServerLogFiles(hiveServer, logDir);
 }
 
 export function runningHivePid(dataDir: string): Promise<number | undefined> {
-  const p = paths({ dataDir, logDir: dataDir });
-  return readLivePid(p.pidFile, p.conf);
+  return runningJavaServerPid(hiveServer, dataDir);
 }
 
 export function stopHive(dataDir: string): Promise<'stopped' | 'killed' | 'not running'> {
-  const p = paths({ dataDir, logDir: dataDir });
-  return stopByPidFile(p.pidFile, p.conf, STOP_GRACE_MS);
+  return stopJavaServer(hiveServer, dataDir);
 }
 
 /** Starts HiveServer2 and resolves once `SELECT 1` answers. */
-export async function startHive(options: HiveOptions): Promise<HiveHandle> {
-  if (await runningHivePid(options.dataDir)) {
-    throw new Error(`A HiveServer2 already runs from ${options.dataDir}`);
-  }
-  const lib = await prepare(options);
-  return serverHandle({
-    fields: { host: '127.0.0.1', port: options.port, auth: 'NOSASL' as const },
-    first: await launch(options, lib),
-    relaunch: () => launch(options, lib),
-    stopGraceMs: STOP_GRACE_MS,
-    logFiles: hiveLogFiles(paths(options).logDir),
-  });
+export function startHive(options: HiveOptions): Promise<HiveHandle> {
+  return startJavaServer(hiveServer, options);
 }
 
 if (import.meta.main) {
-  await runServerCli({
+  await runJavaServerCli(hiveServer, {
     command: 'hive',
     description: 'A HiveServer2 (embedded Derby metastore, S3A) for tests',
-    label: 'HiveServer2',
     startOptions: (start) =>
       start
         .requiredOption('--port <port>', 'Thrift port', Number)
         .requiredOption('--s3-endpoint <url>', 'S3 endpoint for s3a:// locations')
         .option('--s3-access-key <key>', 'S3 access key', 'beacon')
         .option('--s3-secret-key <key>', 'S3 secret key', 'beacon-secret'),
-    start: (opts: {
+    options: (opts: {
       port: number;
       dir: string;
       s3Endpoint: string;
       s3AccessKey: string;
       s3SecretKey: string;
-    }) =>
-      startHive({
-        port: opts.port,
-        dataDir: opts.dir,
-        logDir: join(opts.dir, 'logs'),
-        s3: {
-          endpoint: opts.s3Endpoint,
-          region: 'us-east-1',
-          accessKey: opts.s3AccessKey,
-          secretKey: opts.s3SecretKey,
-        },
-      }),
-    address: (handle) => `${handle.host}:${handle.port}`,
-    stop: stopHive,
+    }) => ({
+      port: opts.port,
+      dataDir: opts.dir,
+      logDir: join(opts.dir, 'logs'),
+      s3: {
+        endpoint: opts.s3Endpoint,
+        region: 'us-east-1',
+        accessKey: opts.s3AccessKey,
+        secretKey: opts.s3SecretKey,
+      },
+    }),
   });
 }

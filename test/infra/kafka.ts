@@ -10,30 +10,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { readLivePid, runJava, stopByPidFile } from './java-process.ts';
-import { fetchJars } from './maven.ts';
+import { runJava } from './java-process.ts';
 import {
-  launchServer,
-  runServerCli,
+  type JavaServerDefinition,
+  type JavaServerOptions,
+  javaServerLogFiles,
+  runJavaServerCli,
+  runningJavaServerPid,
+  type ServerDirs,
   type ServerLifecycle,
-  type ServerRun,
-  serverHandle,
-} from './server-handle.ts';
+  startJavaServer,
+  stopJavaServer,
+} from './java-server.ts';
 import { withTimeout } from './with-timeout.ts';
 
-export interface KafkaOptions {
-  port: number;
+export interface KafkaOptions extends JavaServerOptions {
   controllerPort: number;
-  /** Config, KRaft logs and the pid file. Reused (not reformatted) when it already holds a broker. */
-  dataDir: string;
-  /** server.log and the JVM's own output. */
-  logDir: string;
-  startTimeoutMs?: number;
-  /** Passed to the jar fetch (defaults to BEACON_CACHE). */
-  cache?: string;
 }
 
 /** Ready means a produce was acknowledged; see ServerLifecycle for stop, kill and restart. */
@@ -42,23 +37,6 @@ export interface KafkaHandle extends ServerLifecycle {
 }
 
 const PROBE_TOPIC = 'beacon-stack-probe';
-const STOP_GRACE_MS = 15_000;
-
-export function kafkaLogFiles(logDir: string): string[] {
-  return [join(logDir, 'server.log'), join(logDir, 'kafka.out')];
-}
-
-function paths(options: KafkaOptions) {
-  const dataDir = resolve(options.dataDir);
-  return {
-    dataDir,
-    logDir: resolve(options.logDir),
-    conf: join(dataDir, 'conf'),
-    serverProperties: join(dataDir, 'conf', 'server.properties'),
-    kraftLogs: join(dataDir, 'kraft-logs'),
-    pidFile: join(dataDir, 'kafka.pid'),
-  };
-}
 
 function serverProperties(options: KafkaOptions, kraftLogs: string): string {
   const { port, controllerPort } = options;
@@ -111,30 +89,28 @@ function clusterId(): string {
   }
 }
 
-/** Writes the config and formats the storage once; returns the lib directory. */
-async function prepare(options: KafkaOptions): Promise<string> {
-  const p = paths(options);
-  const lib = await fetchJars('kafka', options.cache === undefined ? {} : { cache: options.cache });
-  await mkdir(p.conf, { recursive: true });
-  await mkdir(p.logDir, { recursive: true });
-  await writeFile(p.serverProperties, serverProperties(options, p.kraftLogs));
-  await writeFile(join(p.conf, 'log4j2.properties'), LOG4J2);
-  if (!existsSync(join(p.kraftLogs, 'meta.properties'))) {
-    const idFile = join(p.dataDir, 'cluster.id');
-    const id = existsSync(idFile) ? (await readFile(idFile, 'utf8')).trim() : clusterId();
-    await writeFile(idFile, `${id}\n`);
-    // --standalone goes with controller.quorum.bootstrap.servers; --ignore-formatted makes it idempotent.
-    await runJava(
-      ['-cp', `${lib}/*`, 'kafka.tools.StorageTool', 'format', '--standalone', '--ignore-formatted'].concat([
-        '-t',
-        id,
-        '-c',
-        p.serverProperties,
-      ]),
-      join(p.logDir, 'kafka.out'),
-    );
-  }
-  return lib;
+/** Writes the config and formats the KRaft storage once (a restart reuses it). */
+async function writeConfig(options: KafkaOptions, dirs: ServerDirs): Promise<void> {
+  const properties = join(dirs.conf, 'server.properties');
+  const kraftLogs = join(dirs.dataDir, 'kraft-logs');
+  await writeFile(properties, serverProperties(options, kraftLogs));
+  await writeFile(join(dirs.conf, 'log4j2.properties'), LOG4J2);
+  if (existsSync(join(kraftLogs, 'meta.properties'))) return;
+  const idFile = join(dirs.dataDir, 'cluster.id');
+  const id = existsSync(idFile) ? (await readFile(idFile, 'utf8')).trim() : clusterId();
+  await writeFile(idFile, `${id}\n`);
+  // --standalone goes with controller.quorum.bootstrap.servers; --ignore-formatted makes it idempotent.
+  await runJava(
+    [
+      '-cp',
+      `${dirs.lib}/*`,
+      'kafka.tools.StorageTool',
+      'format',
+      '--standalone',
+      '--ignore-formatted',
+    ].concat(['-t', id, '-c', properties]),
+    join(dirs.logDir, 'kafka.out'),
+  );
 }
 
 /** Answers only when a broker is registered and an acks=-1 produce is acknowledged. */
@@ -179,79 +155,61 @@ export async function probeKafka(brokers: string[], timeoutMs = 10_000): Promise
   }
 }
 
-function launch(options: KafkaOptions, lib: string): Promise<ServerRun> {
-  const p = paths(options);
-  return launchServer(
-    {
-      args: [
-        '-Xmx512m',
-        '-Xms256m',
-        '-Djava.awt.headless=true',
-        `-Dkafka.logs.dir=${p.logDir}`,
-        `-Dlog4j2.configurationFile=${join(p.conf, 'log4j2.properties')}`,
-        '-cp',
-        `${p.conf}:${lib}/*`,
-        'kafka.Kafka',
-        p.serverProperties,
-      ],
-      cwd: p.dataDir,
-      logFile: join(p.logDir, 'kafka.out'),
-      pidFile: p.pidFile,
-      identity: p.serverProperties,
-    },
-    {
-      name: `Kafka on 127.0.0.1:${options.port}`,
-      probe: () => probeKafka([`127.0.0.1:${options.port}`]),
-      timeoutMs: options.startTimeoutMs ?? 90_000,
-      logFiles: kafkaLogFiles(p.logDir),
-    },
-  );
+/** A single-node KRaft broker: only its values and its probe; the rest is java-server.ts. */
+export const kafkaServer: JavaServerDefinition<KafkaOptions, Pick<KafkaHandle, 'brokers'>> = {
+  label: 'Kafka',
+  pom: 'kafka',
+  mainClass: 'kafka.Kafka',
+  pidFile: 'kafka.pid',
+  outputFile: 'kafka.out',
+  logFiles: ['server.log', 'kafka.out'],
+  stopGraceMs: 15_000,
+  startTimeoutMs: 90_000,
+  jvmArgs: (_options, dirs) => [
+    '-Xmx512m',
+    '-Xms256m',
+    `-Dkafka.logs.dir=${dirs.logDir}`,
+    `-Dlog4j2.configurationFile=${join(dirs.conf, 'log4j2.properties')}`,
+  ],
+  programArgs: (_options, dirs) => [join(dirs.conf, 'server.properties')],
+  writeConfig,
+  ready: (options) => probeKafka([`127.0.0.1:${options.port}`]),
+  address: (options) => `127.0.0.1:${options.port}`,
+  fields: (options) => ({ brokers: [`127.0.0.1:${options.port}`] }),
+};
+
+export function kafkaLogFiles(logDir: string): string[] {
+  return javaServerLogFiles(kafkaServer, logDir);
 }
 
 /** The pid of the broker running from `dataDir`, if any. */
 export function runningKafkaPid(dataDir: string): Promise<number | undefined> {
-  const serverPropertiesPath = join(resolve(dataDir), 'conf', 'server.properties');
-  return readLivePid(join(resolve(dataDir), 'kafka.pid'), serverPropertiesPath);
+  return runningJavaServerPid(kafkaServer, dataDir);
 }
 
 /** Stops the broker running from `dataDir` (by its pid file), if any. */
 export function stopKafka(dataDir: string): Promise<'stopped' | 'killed' | 'not running'> {
-  const p = paths({ dataDir, logDir: dataDir, port: 0, controllerPort: 0 });
-  return stopByPidFile(p.pidFile, p.serverProperties, STOP_GRACE_MS);
+  return stopJavaServer(kafkaServer, dataDir);
 }
 
 /** Starts a broker and resolves once it acknowledges a produce. */
-export async function startKafka(options: KafkaOptions): Promise<KafkaHandle> {
-  if (await runningKafkaPid(options.dataDir)) {
-    throw new Error(`A Kafka broker already runs from ${options.dataDir}`);
-  }
-  const lib = await prepare(options);
-  return serverHandle({
-    fields: { brokers: [`127.0.0.1:${options.port}`] },
-    first: await launch(options, lib),
-    relaunch: () => launch(options, lib),
-    stopGraceMs: STOP_GRACE_MS,
-    logFiles: kafkaLogFiles(paths(options).logDir),
-  });
+export function startKafka(options: KafkaOptions): Promise<KafkaHandle> {
+  return startJavaServer(kafkaServer, options);
 }
 
 if (import.meta.main) {
-  await runServerCli({
+  await runJavaServerCli(kafkaServer, {
     command: 'kafka',
     description: 'A single-node KRaft Kafka broker for tests',
-    label: 'Kafka',
     startOptions: (start) =>
       start
         .requiredOption('--port <port>', 'broker port', Number)
         .requiredOption('--controller-port <port>', 'controller port', Number),
-    start: (opts: { port: number; controllerPort: number; dir: string }) =>
-      startKafka({
-        port: opts.port,
-        controllerPort: opts.controllerPort,
-        dataDir: opts.dir,
-        logDir: join(opts.dir, 'logs'),
-      }),
-    address: (handle) => handle.brokers.join(','),
-    stop: stopKafka,
+    options: (opts: { port: number; controllerPort: number; dir: string }) => ({
+      port: opts.port,
+      controllerPort: opts.controllerPort,
+      dataDir: opts.dir,
+      logDir: join(opts.dir, 'logs'),
+    }),
   });
 }

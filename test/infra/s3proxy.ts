@@ -8,7 +8,7 @@
  *      node test/infra/s3proxy.ts stop --dir /tmp/s3
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
@@ -17,27 +17,24 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { readLivePid, stopByPidFile } from './java-process.ts';
-import { fetchJars } from './maven.ts';
 import {
-  launchServer,
-  runServerCli,
+  type JavaServerDefinition,
+  type JavaServerOptions,
+  javaServerLogFiles,
+  runJavaServerCli,
+  runningJavaServerPid,
+  type ServerDirs,
   type ServerLifecycle,
-  type ServerRun,
-  serverHandle,
-} from './server-handle.ts';
+  startJavaServer,
+  stopJavaServer,
+} from './java-server.ts';
 
-export interface S3ProxyOptions {
-  port: number;
-  /** Config, the objects (under blobs/) and the pid file. */
-  dataDir: string;
-  logDir: string;
+/** The objects live under `<dataDir>/blobs`. */
+export interface S3ProxyOptions extends JavaServerOptions {
   accessKey?: string;
   secretKey?: string;
   /** Created (if missing) once the server answers. */
   buckets?: readonly string[];
-  startTimeoutMs?: number;
-  cache?: string;
 }
 
 export interface S3Endpoint {
@@ -50,11 +47,6 @@ export interface S3Endpoint {
 export interface S3ProxyHandle extends S3Endpoint, ServerLifecycle {}
 
 export const S3_REGION = 'us-east-1';
-const STOP_GRACE_MS = 10_000;
-
-export function s3proxyLogFiles(logDir: string): string[] {
-  return [join(logDir, 's3proxy.log')];
-}
 
 /** A client for a test S3 endpoint (path-style, as s3proxy serves buckets). */
 export function testS3Client(endpoint: S3Endpoint, maxAttempts = 3): S3Client {
@@ -73,18 +65,6 @@ export async function deleteTestPrefix(client: S3Client, bucket: string, prefix:
   const keys = (listed.Contents ?? []).map((object) => ({ Key: object.Key }));
   if (keys.length > 0)
     await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
-}
-
-function paths(options: Pick<S3ProxyOptions, 'dataDir' | 'logDir'>) {
-  const dataDir = resolve(options.dataDir);
-  return {
-    dataDir,
-    logDir: resolve(options.logDir),
-    conf: join(dataDir, 'conf'),
-    properties: join(dataDir, 'conf', 's3proxy.conf'),
-    blobs: join(dataDir, 'blobs'),
-    pidFile: join(dataDir, 's3proxy.pid'),
-  };
 }
 
 function endpointOf(options: S3ProxyOptions): S3Endpoint {
@@ -132,16 +112,13 @@ async function createBuckets(endpoint: S3Endpoint, buckets: readonly string[]): 
   }
 }
 
-async function prepare(options: S3ProxyOptions): Promise<string> {
-  const p = paths(options);
-  const lib = await fetchJars('s3proxy', options.cache === undefined ? {} : { cache: options.cache });
+async function writeConfig(options: S3ProxyOptions, dirs: ServerDirs): Promise<void> {
   const endpoint = endpointOf(options);
-  await mkdir(p.conf, { recursive: true });
-  await mkdir(p.blobs, { recursive: true });
-  await mkdir(p.logDir, { recursive: true });
+  const blobs = join(dirs.dataDir, 'blobs');
+  await mkdir(blobs, { recursive: true });
   // s3proxy 4.x dropped jclouds but still reads the jclouds.* keys.
   await writeFile(
-    p.properties,
+    join(dirs.conf, 's3proxy.conf'),
     [
       '# Written by test/infra/s3proxy.ts',
       `s3proxy.endpoint=${endpoint.endpoint}`,
@@ -149,87 +126,64 @@ async function prepare(options: S3ProxyOptions): Promise<string> {
       `s3proxy.identity=${endpoint.accessKey}`,
       `s3proxy.credential=${endpoint.secretKey}`,
       'jclouds.provider=filesystem-nio2',
-      `jclouds.filesystem.basedir=${p.blobs}`,
+      `jclouds.filesystem.basedir=${blobs}`,
       '',
     ].join('\n'),
   );
-  await writeFile(join(p.conf, 'logback.xml'), LOGBACK);
-  return lib;
+  await writeFile(join(dirs.conf, 'logback.xml'), LOGBACK);
 }
 
-function launch(options: S3ProxyOptions, lib: string): Promise<ServerRun> {
-  const p = paths(options);
-  const endpoint = endpointOf(options);
-  return launchServer(
-    {
-      args: [
-        '-Xmx512m',
-        '-Djava.awt.headless=true',
-        `-Dlogback.configurationFile=${join(p.conf, 'logback.xml')}`,
-        '-cp',
-        `${lib}/*`,
-        'org.gaul.s3proxy.Main',
-        '--properties',
-        p.properties,
-      ],
-      cwd: p.dataDir,
-      logFile: join(p.logDir, 's3proxy.log'),
-      pidFile: p.pidFile,
-      identity: p.properties,
-    },
-    {
-      name: `s3proxy on ${endpoint.endpoint}`,
-      probe: () => probeS3(endpoint),
-      timeoutMs: options.startTimeoutMs ?? 60_000,
-      logFiles: s3proxyLogFiles(p.logDir),
-      intervalMs: 250,
-    },
-    () => createBuckets(endpoint, options.buckets ?? []),
-  );
+/** s3proxy on the filesystem backend: only its values and its probe; the rest is java-server.ts. */
+export const s3proxyServer: JavaServerDefinition<S3ProxyOptions, S3Endpoint> = {
+  label: 's3proxy',
+  pom: 's3proxy',
+  mainClass: 'org.gaul.s3proxy.Main',
+  pidFile: 's3proxy.pid',
+  // s3proxy logs to the console: its output is its log.
+  outputFile: 's3proxy.log',
+  logFiles: ['s3proxy.log'],
+  stopGraceMs: 10_000,
+  startTimeoutMs: 60_000,
+  readyIntervalMs: 250,
+  jvmArgs: (_options, dirs) => ['-Xmx512m', `-Dlogback.configurationFile=${join(dirs.conf, 'logback.xml')}`],
+  programArgs: (_options, dirs) => ['--properties', join(dirs.conf, 's3proxy.conf')],
+  writeConfig,
+  ready: (options) => probeS3(endpointOf(options)),
+  afterReady: (options) => createBuckets(endpointOf(options), options.buckets ?? []),
+  address: (options) => endpointOf(options).endpoint,
+  fields: endpointOf,
+};
+
+export function s3proxyLogFiles(logDir: string): string[] {
+  return javaServerLogFiles(s3proxyServer, logDir);
 }
 
 export function runningS3proxyPid(dataDir: string): Promise<number | undefined> {
-  const p = paths({ dataDir, logDir: dataDir });
-  return readLivePid(p.pidFile, p.properties);
+  return runningJavaServerPid(s3proxyServer, dataDir);
 }
 
 export function stopS3proxy(dataDir: string): Promise<'stopped' | 'killed' | 'not running'> {
-  const p = paths({ dataDir, logDir: dataDir });
-  return stopByPidFile(p.pidFile, p.properties, STOP_GRACE_MS);
+  return stopJavaServer(s3proxyServer, dataDir);
 }
 
 /** Starts s3proxy, waits until a signed request succeeds, and creates `buckets`. */
-export async function startS3proxy(options: S3ProxyOptions): Promise<S3ProxyHandle> {
-  if (await runningS3proxyPid(options.dataDir)) {
-    throw new Error(`An s3proxy already runs from ${options.dataDir}`);
-  }
-  const lib = await prepare(options);
-  return serverHandle({
-    fields: endpointOf(options),
-    first: await launch(options, lib),
-    relaunch: () => launch(options, lib),
-    stopGraceMs: STOP_GRACE_MS,
-    logFiles: s3proxyLogFiles(paths(options).logDir),
-  });
+export function startS3proxy(options: S3ProxyOptions): Promise<S3ProxyHandle> {
+  return startJavaServer(s3proxyServer, options);
 }
 
 if (import.meta.main) {
-  await runServerCli({
+  await runJavaServerCli(s3proxyServer, {
     command: 's3proxy',
     description: 'An s3proxy (filesystem backend) for tests',
-    label: 's3proxy',
     startOptions: (start) =>
       start
         .requiredOption('--port <port>', 'HTTP port', Number)
         .option('--bucket <name...>', 'buckets to create', []),
-    start: (opts: { port: number; bucket: string[]; dir: string }) =>
-      startS3proxy({
-        port: opts.port,
-        dataDir: opts.dir,
-        logDir: join(opts.dir, 'logs'),
-        buckets: opts.bucket,
-      }),
-    address: (handle) => handle.endpoint,
-    stop: stopS3proxy,
+    options: (opts: { port: number; bucket: string[]; dir: string }) => ({
+      port: opts.port,
+      dataDir: opts.dir,
+      logDir: join(opts.dir, 'logs'),
+      buckets: opts.bucket,
+    }),
   });
 }
