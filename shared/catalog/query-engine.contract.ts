@@ -216,50 +216,48 @@ export function runQueryEngineContract(name: string, factory: () => Promise<Quer
         partitionedBy: ['dt', 'hour'],
         location: store.location(`${base}/evo`),
       });
-      {
-        await metastore.ensureTable(def(old));
-        await store.put(
-          `${base}/evo/dt=${HOUR_09.dt}/hour=09/part-0.parquet`,
-          await parquetBytes(simpleRows(2, '09', 'p-old'), ['project_id', 'label', 'amount']),
-        );
-        await metastore.addPartitions(evolving, [partition(HOUR_09, 'evo')]);
-        expect(await count(`SELECT count(*) AS n FROM ${evolving}`)).toBe(2);
-        // The upgrade: the same table, more columns; twice, as every load ensures its tables.
-        await metastore.ensureTable(def(CONTRACT_COLUMNS));
-        await metastore.ensureTable(def(CONTRACT_COLUMNS));
-        expect(
-          await count(`SELECT count(*) AS n FROM ${evolving} WHERE small_int IS NULL AND extra IS NULL`),
-        ).toBe(2);
-        await store.put(
-          `${base}/evo/dt=${HOUR_10.dt}/hour=10/part-0.parquet`,
-          await parquetBytes(simpleRows(1, '10', 'p-new')),
-        );
-        await metastore.addPartitions(evolving, [partition(HOUR_10, 'evo')]);
-        const rows = await engine.query(
-          `SELECT project_id, amount, small_int, flag, event_time, extra, hour FROM ${evolving} ORDER BY hour, amount`,
-        );
-        const [fresh] = simpleRows(1, '10', 'p-new');
-        expect(rows).toEqual([
-          ...simpleRows(2, '09', 'p-old').map((r) => ({
-            project_id: 'p-old',
-            amount: Number(r.amount),
-            small_int: null,
-            flag: null,
-            event_time: null,
-            extra: null,
-            hour: '09',
-          })),
-          {
-            project_id: 'p-new',
-            amount: Number(fresh!.amount),
-            small_int: fresh!.small_int,
-            flag: fresh!.flag,
-            event_time: fresh!.event_time,
-            extra: null,
-            hour: '10',
-          },
-        ]);
-      }
+      await metastore.ensureTable(def(old));
+      await store.put(
+        `${base}/evo/dt=${HOUR_09.dt}/hour=09/part-0.parquet`,
+        await parquetBytes(simpleRows(2, '09', 'p-old'), ['project_id', 'label', 'amount']),
+      );
+      await metastore.addPartitions(evolving, [partition(HOUR_09, 'evo')]);
+      expect(await count(`SELECT count(*) AS n FROM ${evolving}`)).toBe(2);
+      // The upgrade: the same table, more columns; twice, as every load ensures its tables.
+      await metastore.ensureTable(def(CONTRACT_COLUMNS));
+      await metastore.ensureTable(def(CONTRACT_COLUMNS));
+      expect(
+        await count(`SELECT count(*) AS n FROM ${evolving} WHERE small_int IS NULL AND extra IS NULL`),
+      ).toBe(2);
+      await store.put(
+        `${base}/evo/dt=${HOUR_10.dt}/hour=10/part-0.parquet`,
+        await parquetBytes(simpleRows(1, '10', 'p-new')),
+      );
+      await metastore.addPartitions(evolving, [partition(HOUR_10, 'evo')]);
+      const rows = await engine.query(
+        `SELECT project_id, amount, small_int, flag, event_time, extra, hour FROM ${evolving} ORDER BY hour, amount`,
+      );
+      const [fresh] = simpleRows(1, '10', 'p-new');
+      expect(rows).toEqual([
+        ...simpleRows(2, '09', 'p-old').map((r) => ({
+          project_id: 'p-old',
+          amount: Number(r.amount),
+          small_int: null,
+          flag: null,
+          event_time: null,
+          extra: null,
+          hour: '09',
+        })),
+        {
+          project_id: 'p-new',
+          amount: Number(fresh!.amount),
+          small_int: fresh!.small_int,
+          flag: fresh!.flag,
+          event_time: fresh!.event_time,
+          extra: null,
+          hour: '10',
+        },
+      ]);
     });
 
     it('refuses bad input with CatalogErrors', async () => {
