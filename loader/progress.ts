@@ -37,16 +37,20 @@ export function terminalProgress(stream: NodeJS.WriteStream): LoadProgress & { s
   };
 }
 
+/**
+ * In a log, a load is one summary line (written by the caller): steps are
+ * debug, and only a load that consumes for longer than 5 s says how far it
+ * got, every 5 s at most (a log is not a progress bar).
+ */
 export function logProgress(logger: Logger): LoadProgress {
-  let lastLog = 0;
+  let lastLog = Date.now();
   return {
     step(name) {
-      logger.info({ step: name }, `step ${name}`);
+      logger.debug({ step: name }, `step ${name}`);
     },
     consumed(done, total) {
-      // One line every 5 s at most: a log is not a progress bar.
       const now = Date.now();
-      if (now - lastLog >= 5000 || done === total) {
+      if (now - lastLog >= 5000 && done < total) {
         lastLog = now;
         logger.info({ consumed: done, total }, 'consuming');
       }

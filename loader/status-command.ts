@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { createEventBus, createObjectStore } from '../shared/adapters.ts';
 import { ConfigError } from '../shared/config/config-error.ts';
 import { readRunInfo } from '../shared/config/data-dir.ts';
+import { BusError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { type LoaderConfig, settingsOf } from './config.ts';
 import { summaryLine } from './progress.ts';
@@ -42,6 +43,13 @@ export async function readStatus(config: LoaderConfig): Promise<LoaderStatus> {
   const bus = await createEventBus(config.bus, logger);
   try {
     return await loaderStatus({ bus, store: createObjectStore(config.store), settings: settingsOf(config) });
+  } catch (error) {
+    if (error instanceof BusError && error.code === 'unknown_topic') {
+      throw new ConfigError(
+        `${error.message}: nothing was ever produced there. Is the topic right (the file's bus.topic, or LOADER_TOPIC)?`,
+      );
+    }
+    throw error;
   } finally {
     await bus.close().catch(() => undefined);
   }

@@ -9,7 +9,12 @@ import type { ColumnDef } from './catalog/metastore.ts';
 
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
 
-/** Raw events, one row per event that survived dedup. Nested objects are JSON strings. */
+/**
+ * Raw events, one row per event that survived dedup. Nested objects are JSON
+ * strings. New columns go at the end: the loader adds them to tables that
+ * exist (ALTER TABLE … ADD COLUMNS), and files written before read them as NULL.
+ * docs/fields.md says where each field of a Segment event lands.
+ */
 export const EVENTS_COLUMNS: ColumnDef[] = [
   { name: 'message_id', type: 'STRING' },
   { name: 'project_id', type: 'STRING' },
@@ -40,6 +45,17 @@ export const EVENTS_COLUMNS: ColumnDef[] = [
   { name: 'properties', type: 'STRING' },
   { name: 'traits', type: 'STRING' },
   { name: 'context', type: 'STRING' },
+  /** page/screen: the name and category as sent. */
+  { name: 'name', type: 'STRING' },
+  { name: 'category', type: 'STRING' },
+  { name: 'group_id', type: 'STRING' },
+  { name: 'previous_id', type: 'STRING' },
+  /** The client's own `timestamp` and `originalTimestamp`, as sent (event_time is the corrected one). */
+  { name: 'client_timestamp', type: 'TIMESTAMP' },
+  { name: 'original_timestamp', type: 'TIMESTAMP' },
+  { name: 'channel', type: 'STRING' },
+  /** JSON text, for downstream routing. */
+  { name: 'integrations', type: 'STRING' },
 ];
 
 /** Per hour, project and event: counts and distinct visitors of that hour. */

@@ -12,29 +12,27 @@ const deps = {
 };
 
 describe('correctTimestamp (Segment skew correction)', () => {
-  it('anchors the client gap between timestamp and sentAt on receivedAt', () => {
+  it('anchors the client gap between its time and sentAt on receivedAt', () => {
     // The client's clock is 1 h fast; the event happened 3 s before it was sent.
-    expect(correctTimestamp('2026-03-01T13:00:00.000Z', '2026-03-01T13:00:03.000Z', RECEIVED)).toEqual({
-      timestamp: '2026-03-01T11:59:57.000Z',
-      originalTimestamp: '2026-03-01T13:00:00.000Z',
-    });
+    expect(correctTimestamp('2026-03-01T13:00:00.000Z', '2026-03-01T13:00:03.000Z', RECEIVED)).toBe(
+      '2026-03-01T11:59:57.000Z',
+    );
   });
 
-  it('keeps the client time without sentAt, and uses receivedAt without a timestamp', () => {
-    expect(correctTimestamp('2026-03-01T10:00:00.000Z', undefined, RECEIVED)).toEqual({
-      timestamp: '2026-03-01T10:00:00.000Z',
-    });
-    expect(correctTimestamp(undefined, '2026-03-01T13:00:03.000Z', RECEIVED)).toEqual({
-      timestamp: '2026-03-01T12:00:00.000Z',
-    });
+  it('keeps the client time without sentAt, and uses receivedAt without a client time', () => {
+    expect(correctTimestamp('2026-03-01T10:00:00.000Z', undefined, RECEIVED)).toBe(
+      '2026-03-01T10:00:00.000Z',
+    );
+    expect(correctTimestamp(undefined, '2026-03-01T13:00:03.000Z', RECEIVED)).toBe(
+      '2026-03-01T12:00:00.000Z',
+    );
   });
 
-  it('normalises offsets to UTC and keeps the original text', () => {
-    expect(correctTimestamp('2026-03-01T13:00:00+01:00', undefined, RECEIVED)).toEqual({
-      timestamp: '2026-03-01T12:00:00.000Z',
-      originalTimestamp: '2026-03-01T13:00:00+01:00',
-    });
-    expect(correctTimestamp('2026-03-01T13:00:00.123456+0100', undefined, RECEIVED).timestamp).toBe(
+  it('normalises offsets to UTC', () => {
+    expect(correctTimestamp('2026-03-01T13:00:00+01:00', undefined, RECEIVED)).toBe(
+      '2026-03-01T12:00:00.000Z',
+    );
+    expect(correctTimestamp('2026-03-01T13:00:00.123456+0100', undefined, RECEIVED)).toBe(
       '2026-03-01T12:00:00.123Z',
     );
   });
@@ -64,12 +62,51 @@ describe('enrichEvents', () => {
       messageId: 'fresh-id',
       projectId: 'proj',
       receivedAt: '2026-03-01T12:00:00.000Z',
-      timestamp: '2026-03-01T12:00:00.000Z',
+      eventTime: '2026-03-01T12:00:00.000Z',
       enrichment: {
         ipHash: 'connhash',
         country: 'FR',
         userAgent: { browser: 'Mobile Safari', browserVersion: '17.0', os: 'iOS', device: 'mobile' },
       },
+    });
+  });
+
+  it('keeps every spec field under its own name and adds eventTime beside them', async () => {
+    const sent = {
+      type: 'page',
+      anonymousId: 'a1',
+      userId: 'u1',
+      messageId: 'm1',
+      name: 'Pricing',
+      category: 'Docs',
+      channel: 'web',
+      integrations: { All: true, Mixpanel: false },
+      // RudderStack: originalTimestamp and sentAt, no timestamp; the client's clock is 1 h fast.
+      originalTimestamp: '2026-03-01T13:00:00.000Z',
+      sentAt: '2026-03-01T13:00:02.000Z',
+      properties: { path: '/pricing' },
+      context: { library: { name: 'rudder-sdk-node', version: '3' }, locale: 'fr-FR', app: { build: '7' } },
+    };
+    const [out] = await enrichEvents(
+      [incomingEventSchema.parse({ ...sent, writeKey: 'wk', _metadata: {} })],
+      facts,
+      deps,
+    );
+    const { projectId, receivedAt, eventTime, enrichment, ...client } = out!;
+    expect(client).toEqual(sent);
+    expect(eventTime).toBe('2026-03-01T11:59:58.000Z');
+    expect({ projectId, receivedAt }).toEqual({ projectId: 'proj', receivedAt: '2026-03-01T12:00:00.000Z' });
+    expect(enrichment?.country).toBe('FR');
+    // A Segment client's timestamp wins over its originalTimestamp, and stays as sent.
+    const [segment] = await enrichEvents(
+      [incomingEventSchema.parse({ ...sent, timestamp: '2026-03-01T12:59:00+01:00' })],
+      facts,
+      deps,
+    );
+    expect(segment).toMatchObject({
+      timestamp: '2026-03-01T12:59:00+01:00',
+      originalTimestamp: sent.originalTimestamp,
+      eventTime: '2026-03-01T10:58:58.000Z',
     });
   });
 

@@ -1,8 +1,9 @@
 /**
- * @module Pipeline step 4, enrich: what only the server knows. `receivedAt`
- * (the warehouse partitions on it), a `messageId` when the client sent none,
- * the project, an anonymised IP, the parsed user agent, the country, and the
- * event time corrected for the client's clock skew.
+ * @module Pipeline step 4, enrich: what only the server knows, under names
+ * of its own. `receivedAt` (the warehouse partitions on it), a `messageId`
+ * when the client sent none, the project, an anonymised IP, the parsed user
+ * agent, the country, and `eventTime`: the client's time corrected for its
+ * clock skew. The client's fields go on as sent, but for `context.ip`.
  */
 import type { EnrichedEvent } from '../../shared/event.ts';
 import type { IncomingEvent } from './event-schema.ts';
@@ -29,26 +30,26 @@ export interface EnrichDeps {
 }
 
 /**
- * Segment's skew correction: the client's clock may be off, but the gap
- * between its `timestamp` and its `sentAt` is right; anchor that gap on our
- * `receivedAt`. Without `sentAt` the client's time is kept; without a
- * `timestamp` the event happened when we received it.
+ * Segment's skew correction, giving `eventTime`: the client's clock may be
+ * off, but the gap between its event time and its `sentAt` is right; anchor
+ * that gap on our `receivedAt`. The client's event time is its `timestamp`
+ * (Segment's SDKs, or a time set by hand) or else its `originalTimestamp`
+ * (RudderStack's SDKs and Segment's mobile libraries send only that).
+ * Without `sentAt` the client's time is kept; without either time the event
+ * happened when we received it. The client's own fields are left as sent.
  */
 export function correctTimestamp(
-  timestamp: string | undefined,
+  clientTime: string | undefined,
   sentAt: string | undefined,
   receivedAtMs: number,
-): { timestamp: string; originalTimestamp?: string } {
-  const ts = timestamp === undefined ? undefined : parseIsoInstant(timestamp);
-  if (ts === undefined) return { timestamp: new Date(receivedAtMs).toISOString() };
+): string {
+  const ts = clientTime === undefined ? undefined : parseIsoInstant(clientTime);
+  if (ts === undefined) return new Date(receivedAtMs).toISOString();
   const sent = sentAt === undefined ? undefined : parseIsoInstant(sentAt);
   let corrected = sent === undefined ? ts : receivedAtMs - (sent - ts);
   // Date's range is ±8.64e15 ms; absurd clocks keep the client's time.
   if (!Number.isFinite(corrected) || Math.abs(corrected) > 8.64e15) corrected = ts;
-  const iso = new Date(corrected).toISOString();
-  return corrected === ts && iso === timestamp
-    ? { timestamp: iso }
-    : { timestamp: iso, originalTimestamp: timestamp! };
+  return new Date(corrected).toISOString();
 }
 
 export async function enrichEvents(
@@ -70,15 +71,20 @@ export async function enrichEvents(
       messageId: e.messageId ?? deps.newMessageId(),
       projectId: facts.projectId,
       receivedAt,
-      ...correctTimestamp(e.timestamp, sentAt, facts.receivedAtMs),
+      eventTime: correctTimestamp(e.timestamp ?? e.originalTimestamp, sentAt, facts.receivedAtMs),
     };
     if (e.event !== undefined) enriched.event = e.event;
     if (e.name !== undefined) enriched.name = e.name;
+    if (e.category !== undefined) enriched.category = e.category;
+    if (e.timestamp !== undefined) enriched.timestamp = e.timestamp;
+    if (e.originalTimestamp !== undefined) enriched.originalTimestamp = e.originalTimestamp;
     if (e.userId !== undefined) enriched.userId = e.userId;
     if (e.anonymousId !== undefined) enriched.anonymousId = e.anonymousId;
     if (e.groupId !== undefined) enriched.groupId = e.groupId;
     if (e.previousId !== undefined) enriched.previousId = e.previousId;
     if (sentAt !== undefined) enriched.sentAt = sentAt;
+    if (e.channel !== undefined) enriched.channel = e.channel;
+    if (e.integrations !== undefined) enriched.integrations = e.integrations;
     if (e.properties !== undefined) enriched.properties = e.properties;
     if (e.traits !== undefined) enriched.traits = e.traits;
     if (context !== undefined) enriched.context = context;

@@ -1,7 +1,10 @@
 /**
  * @module The Segment event as clients send it, validated at the boundary.
- * Only the contract's fields survive (shared/event.ts); SDK bookkeeping such
- * as `writeKey`, `_metadata`, `integrations` or `channel` is dropped here.
+ * Every field of the Segment spec survives under its own name (the table in
+ * docs/fields.md); what is not in the spec is dropped here: the `writeKey`
+ * (a credential, already checked), SDK bookkeeping such as `_metadata`, and
+ * fields only the edge sets (`receivedAt`, `projectId`, `eventTime`,
+ * `enrichment`), so a client cannot forge them.
  */
 import { z } from 'zod';
 import { EVENT_TYPES } from '../../shared/event.ts';
@@ -45,13 +48,21 @@ export const incomingEventSchema = z
     type: z.enum(EVENT_TYPES),
     event: label.optional(),
     name: label.nullish().transform((v) => v ?? undefined),
+    /** page and screen: the page's category (analytics.js `page(category, name)`). */
+    category: label.nullish().transform((v) => v ?? undefined),
     messageId: z.string().min(1).max(256).optional(),
     userId: id.nullish(),
     anonymousId: id.nullish(),
     groupId: id.optional(),
     previousId: id.optional(),
     timestamp: isoInstant.optional(),
+    /** RudderStack's SDKs and Segment's mobile libraries send this instead of `timestamp`. */
+    originalTimestamp: isoInstant.optional(),
     sentAt: isoInstant.optional(),
+    /** browser, server, mobile, web, …: where the SDK ran. */
+    channel: label.nullish().transform((v) => v ?? undefined),
+    /** Per-destination switches (`{"All": false, "Mixpanel": true}`), kept for downstream routing. */
+    integrations: record.optional(),
     properties: record.optional(),
     traits: record.optional(),
     context: record.optional(),

@@ -46,13 +46,31 @@ describe('validateEvents', () => {
     expect(events.map((e) => e.userId)).toEqual(['42', null]);
   });
 
-  it('drops fields outside the contract', () => {
+  it('keeps the spec’s fields and drops the write key, SDK bookkeeping and the edge’s own names', () => {
     const { events } = validateEvents(
-      { ...valid, writeKey: 'k', _metadata: { x: 1 }, integrations: { All: true }, channel: 'server' },
+      {
+        ...valid,
+        writeKey: 'k',
+        _metadata: { x: 1 },
+        receivedAt: '2020-01-01T00:00:00Z',
+        projectId: 'forged',
+        eventTime: '2020-01-01T00:00:00Z',
+        enrichment: { country: 'ZZ' },
+        integrations: { All: true },
+        channel: 'server',
+        originalTimestamp: '2026-03-01T10:00:00.000Z',
+      },
       'track',
       opts,
     );
-    expect(Object.keys(events[0]!).sort()).toEqual(['event', 'type', 'userId']);
+    expect(Object.keys(events[0]!).sort()).toEqual([
+      'channel',
+      'event',
+      'integrations',
+      'originalTimestamp',
+      'type',
+      'userId',
+    ]);
   });
 
   it('refuses non-objects and malformed timestamps per event', () => {

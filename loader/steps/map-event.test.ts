@@ -27,6 +27,48 @@ describe('toEventRow', () => {
     expect(isoToMicros('2026-11-25T10:15:00.5+01:00')).toBe(Date.UTC(2026, 10, 25, 9, 15, 0, 500) * 1000);
   });
 
+  it('takes event_time from the edge’s eventTime and keeps the client’s own times beside it', () => {
+    const row = toEventRow(
+      {
+        ...base,
+        timestamp: '2026-11-25T10:15:00.000+01:00',
+        originalTimestamp: '2026-11-25T09:14:59.000Z',
+        eventTime: '2026-11-25T09:14:58.000Z',
+      },
+      0,
+    );
+    expect(row.event_time).toBe(Date.UTC(2026, 10, 25, 9, 14, 58) * 1000);
+    expect(row.client_timestamp).toBe(Date.UTC(2026, 10, 25, 9, 15, 0) * 1000);
+    expect(row.original_timestamp).toBe(Date.UTC(2026, 10, 25, 9, 14, 59) * 1000);
+    // A message from before eventTime existed carried the corrected time in timestamp.
+    expect(toEventRow(base, 0).event_time).toBe(Date.UTC(2026, 10, 25, 9, 15, 0, 123) * 1000);
+    expect(toEventRow(base, 0).original_timestamp).toBeNull();
+  });
+
+  it('keeps the spec’s other fields: name, category, group and previous ids, channel, integrations', () => {
+    const page = toEventRow(
+      {
+        ...base,
+        type: 'page',
+        name: 'Pricing',
+        category: 'Docs',
+        channel: 'web',
+        integrations: { All: false },
+      },
+      0,
+    );
+    expect(page).toMatchObject({
+      name: 'Pricing',
+      category: 'Docs',
+      channel: 'web',
+      integrations: '{"All":false}',
+      group_id: null,
+      previous_id: null,
+    });
+    expect(toEventRow({ ...base, type: 'group', groupId: 'g-1' }, 0).group_id).toBe('g-1');
+    expect(toEventRow({ ...base, type: 'alias', previousId: 'old' }, 0).previous_id).toBe('old');
+  });
+
   it('falls back to the bus timestamp when receivedAt is unusable, and to receivedAt for event time', () => {
     const row = toEventRow({ ...base, receivedAt: 'yesterday', timestamp: 'soon' }, 1_700_000_000_000);
     expect(row.received_at).toBe(1_700_000_000_000_000);

@@ -36,6 +36,14 @@ export interface EventRow {
   properties: string | null;
   traits: string | null;
   context: string | null;
+  name: string | null;
+  category: string | null;
+  group_id: string | null;
+  previous_id: string | null;
+  client_timestamp: number | null;
+  original_timestamp: number | null;
+  channel: string | null;
+  integrations: string | null;
 }
 
 type Json = Record<string, unknown>;
@@ -131,7 +139,8 @@ export function toEventRow(e: EnrichedEvent, fallbackMs: number): EventRow {
     anonymous_id: anonymousId,
     visitor_id: userId ?? anonymousId,
     session_id: text(context?.sessionId ?? properties?.sessionId ?? properties?.session_id),
-    event_time: isoToMicros(e.timestamp) ?? receivedAt,
+    // eventTime: the edge's corrected time; older messages carried it in timestamp.
+    event_time: isoToMicros(e.eventTime ?? e.timestamp) ?? receivedAt,
     received_at: receivedAt,
     sent_at: isoToMicros(e.sentAt),
     page_path: text(isPage ? (properties?.path ?? page?.path) : page?.path) ?? pathOf(pageUrl),
@@ -150,5 +159,13 @@ export function toEventRow(e: EnrichedEvent, fallbackMs: number): EventRow {
     properties: jsonOrNull(e.properties),
     traits: jsonOrNull(e.traits),
     context: jsonOrNull(e.context),
+    name: text(e.name),
+    category: text(e.category),
+    group_id: text(e.groupId),
+    previous_id: text(e.previousId),
+    client_timestamp: isoToMicros(e.timestamp),
+    original_timestamp: isoToMicros(e.originalTimestamp),
+    channel: text(e.channel),
+    integrations: jsonOrNull(e.integrations),
   };
 }

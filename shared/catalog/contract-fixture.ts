@@ -122,8 +122,22 @@ export function simpleRows(n: number, hour: string, project: string): ContractRo
   }));
 }
 
-/** Writes rows as the loader does: DuckDB COPY to Parquet (TIMESTAMP as INT64 micros, zstd). */
-export async function parquetBytes(rows: ContractRow[]): Promise<Uint8Array> {
+/**
+ * Writes rows as the loader does: DuckDB COPY to Parquet (TIMESTAMP as INT64 micros, zstd).
+ * `columns`: the file's columns (fewer: a file from before its table gained the rest).
+ */
+export async function parquetBytes(
+  rows: ContractRow[],
+  columns: readonly (keyof ContractRow)[] = [
+    'project_id',
+    'label',
+    'amount',
+    'small_int',
+    'score',
+    'flag',
+    'event_time',
+  ],
+): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), 'b2h-contract-parquet-'));
   const instance = await DuckDBInstance.create(':memory:');
   const connection = await instance.connect();
@@ -140,10 +154,11 @@ export async function parquetBytes(rows: ContractRow[]): Promise<Uint8Array> {
       .join(',\n');
     const file = join(dir, 'part.parquet');
     await connection.run(
-      `COPY (SELECT project_id::VARCHAR AS project_id, label::VARCHAR AS label, amount::BIGINT AS amount,
-                    small_int::INTEGER AS small_int, score::DOUBLE AS score, flag::BOOLEAN AS flag,
-                    event_time::TIMESTAMP AS event_time
-             FROM (VALUES ${values}) AS t(project_id, label, amount, small_int, score, flag, event_time))
+      `COPY (SELECT ${columns.join(', ')} FROM (
+               SELECT project_id::VARCHAR AS project_id, label::VARCHAR AS label, amount::BIGINT AS amount,
+                      small_int::INTEGER AS small_int, score::DOUBLE AS score, flag::BOOLEAN AS flag,
+                      event_time::TIMESTAMP AS event_time
+               FROM (VALUES ${values}) AS t(project_id, label, amount, small_int, score, flag, event_time)))
        TO ${duckdbString(file)} (FORMAT parquet, COMPRESSION zstd)`,
     );
     return await readFile(file);

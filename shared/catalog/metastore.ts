@@ -30,7 +30,12 @@ export interface PartitionSpec {
 }
 
 export interface Metastore {
-  /** Creates the external table when missing (CREATE … IF NOT EXISTS). */
+  /**
+   * Creates the external table when missing (CREATE … IF NOT EXISTS), and
+   * adds the columns of `table` that an existing one lacks (schema evolution:
+   * ALTER TABLE … ADD COLUMNS; files written before read them as NULL).
+   * Never drops or retypes a column.
+   */
   ensureTable(table: TableDef): Promise<void>;
   /** Idempotent: ADD IF NOT EXISTS. */
   addPartitions(table: string, partitions: PartitionSpec[]): Promise<void>;

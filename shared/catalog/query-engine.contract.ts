@@ -63,7 +63,7 @@ export function runQueryEngineContract(name: string, factory: () => Promise<Quer
       await metastore.addPartitions(table, [partition(HOUR_10, 't'), partition(HOUR_09, 't')]);
     });
     afterAll(async () => {
-      await fixture?.cleanup([table]);
+      await fixture?.cleanup([table, `${table}_evo`]);
     });
 
     it('counts per partition, pruning by bound dt and hour, skipping hidden files', async () => {
@@ -205,6 +205,59 @@ export function runQueryEngineContract(name: string, factory: () => Promise<Quer
       await metastore.setPartitionLocation(table, partition(HOUR_11, 't'));
       expect(await metastore.listPartitions(table)).toEqual([HOUR_09, HOUR_10, HOUR_11]);
       expect(await count(`SELECT count(*) AS n FROM ${table}`)).toBe(2 + 7 + 1);
+    });
+
+    it('adds the columns an existing table lacks: older files read them as NULL, newer ones whole', async () => {
+      const evolving = `${table}_evo`;
+      const old = CONTRACT_COLUMNS.slice(0, 3); // project_id, label, amount
+      const def = (columns: typeof CONTRACT_COLUMNS) => ({
+        name: evolving,
+        columns,
+        partitionedBy: ['dt', 'hour'],
+        location: store.location(`${base}/evo`),
+      });
+      await metastore.ensureTable(def(old));
+      await store.put(
+        `${base}/evo/dt=${HOUR_09.dt}/hour=09/part-0.parquet`,
+        await parquetBytes(simpleRows(2, '09', 'p-old'), ['project_id', 'label', 'amount']),
+      );
+      await metastore.addPartitions(evolving, [partition(HOUR_09, 'evo')]);
+      expect(await count(`SELECT count(*) AS n FROM ${evolving}`)).toBe(2);
+      // The upgrade: the same table, more columns; twice, as every load ensures its tables.
+      await metastore.ensureTable(def(CONTRACT_COLUMNS));
+      await metastore.ensureTable(def(CONTRACT_COLUMNS));
+      expect(
+        await count(`SELECT count(*) AS n FROM ${evolving} WHERE small_int IS NULL AND extra IS NULL`),
+      ).toBe(2);
+      await store.put(
+        `${base}/evo/dt=${HOUR_10.dt}/hour=10/part-0.parquet`,
+        await parquetBytes(simpleRows(1, '10', 'p-new')),
+      );
+      await metastore.addPartitions(evolving, [partition(HOUR_10, 'evo')]);
+      const rows = await engine.query(
+        `SELECT project_id, amount, small_int, flag, event_time, extra, hour FROM ${evolving} ORDER BY hour, amount`,
+      );
+      const [fresh] = simpleRows(1, '10', 'p-new');
+      expect(rows).toEqual([
+        ...simpleRows(2, '09', 'p-old').map((r) => ({
+          project_id: 'p-old',
+          amount: Number(r.amount),
+          small_int: null,
+          flag: null,
+          event_time: null,
+          extra: null,
+          hour: '09',
+        })),
+        {
+          project_id: 'p-new',
+          amount: Number(fresh!.amount),
+          small_int: fresh!.small_int,
+          flag: fresh!.flag,
+          event_time: fresh!.event_time,
+          extra: null,
+          hour: '10',
+        },
+      ]);
     });
 
     it('refuses bad input with CatalogErrors', async () => {

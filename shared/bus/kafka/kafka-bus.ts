@@ -61,16 +61,29 @@ export const kafkaBusConfigSchema = z.object({
 
 export type KafkaBusConfig = z.input<typeof kafkaBusConfigSchema>;
 
-/** kafkajs' log lines into pino; its INFO is chatty (every join), so it goes to debug. */
-function kafkajsLogCreator(logger: Logger) {
+/**
+ * kafkajs' log lines into pino; its INFO is chatty (every join), so it goes to
+ * debug. So do the error answers its Connection logs as they arrive ("Response
+ * GroupCoordinator … The group coordinator is not available", "not the correct
+ * coordinator", "does not host this topic-partition"): kafkajs and withAdmin
+ * retry the retriable ones (a fresh broker's coordinator still loading, a
+ * leader moving), and one that really fails surfaces as the operation's own
+ * error, which its caller logs or answers. An error line means something is wrong.
+ */
+export function kafkajsLogCreator(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, ...extra } = log;
       const entry = { kafkajs: namespace, ...extra };
-      if (level === logLevel.ERROR) logger.error(entry, message);
+      if (isBrokerAnswer(namespace, message)) logger.debug(entry, message);
+      else if (level === logLevel.ERROR) logger.error(entry, message);
       else if (level === logLevel.WARN) logger.warn(entry, message);
       else logger.debug(entry, message);
     };
+}
+
+function isBrokerAnswer(namespace: string, message: string): boolean {
+  return namespace === 'Connection' && message.startsWith('Response ');
 }
 
 export function createKafkaBus(config: KafkaBusConfig, logger?: Logger): KafkaBus {
@@ -152,11 +165,18 @@ export class KafkaBus implements EventBus {
   }
 
   async watermarks(topic: string): Promise<PartitionOffsets[]> {
-    return this.withAdmin(`reading the watermarks of ${topic}`, async (admin) =>
-      (await admin.fetchTopicOffsets(topic))
+    return this.withAdmin(`reading the watermarks of ${topic}`, async (admin) => {
+      // A missing topic is an answer, not a condition to wait out: kafkajs would retry
+      // UNKNOWN_TOPIC_OR_PARTITION for seconds, logging each attempt.
+      if (!(await admin.listTopics()).includes(topic)) {
+        throw new BusError(`Kafka: topic ${topic} does not exist at ${this.config.brokers.join(',')}`, {
+          code: 'unknown_topic',
+        });
+      }
+      return (await admin.fetchTopicOffsets(topic))
         .map((p) => ({ partition: p.partition, low: Number(p.low), high: Number(p.high) }))
-        .sort((a, b) => a.partition - b.partition),
-    );
+        .sort((a, b) => a.partition - b.partition);
+    });
   }
 
   async offsetsForTime(topic: string, timestampMs: number): Promise<PartitionOffset[]> {

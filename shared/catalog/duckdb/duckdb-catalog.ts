@@ -79,6 +79,8 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   private metadataText: string | null = null;
   private lastCheck = 0;
   private readonly partitionFiles = new Map<string, Map<string, PartitionFiles>>();
+  /** Per table, the column list its view was built with: a table that gained columns needs a new view. */
+  private readonly viewColumns = new Map<string, string>();
   /** Per table, the farm files of the current view and of the one before (still readable by queries in flight). */
   private readonly viewGenerations = new Map<string, { current: Set<string>; previous: Set<string> }>();
   private serialTail: Promise<unknown> = Promise.resolve();
@@ -125,7 +127,19 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   async ensureTable(table: TableDef): Promise<void> {
     assertTableDef(table);
     await this.change((metadata) => {
-      if (metadata.tables[table.name]) return false; // IF NOT EXISTS, as on Hive
+      const existing = metadata.tables[table.name];
+      if (existing) {
+        // IF NOT EXISTS, as on Hive; and ADD COLUMNS for the ones it lacks (the view reads them as NULL from older files).
+        const known = new Set(existing.columns.map((c) => c.name));
+        const missing = table.columns.filter((c) => !known.has(c.name));
+        for (const c of missing) existing.columns.push({ name: c.name, type: c.type });
+        if (missing.length > 0)
+          this.logger?.info(
+            { table: table.name, columns: missing.map((c) => c.name) },
+            'catalog table gained columns',
+          );
+        return missing.length > 0;
+      }
       metadata.tables[table.name] = {
         name: table.name,
         columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
@@ -290,7 +304,14 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         return !known || known.revision !== partition.revision || known.location !== partition.location;
       });
       const removed = [...cached.keys()].filter((name) => !table.partitions[name]);
-      if (stale.length === 0 && removed.length === 0 && this.viewGenerations.has(table.name)) continue;
+      const columns = JSON.stringify(table.columns);
+      if (
+        stale.length === 0 &&
+        removed.length === 0 &&
+        this.viewGenerations.has(table.name) &&
+        this.viewColumns.get(table.name) === columns
+      )
+        continue;
       await forEachLimited(stale, LISTING_CONCURRENCY, async (name) => {
         const partition = table.partitions[name]!;
         const files = await this.farm.partitionFiles(table.name, name, partition.location);
@@ -302,11 +323,13 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         table,
         names.flatMap((name) => cached.get(name)?.files ?? []),
       );
+      this.viewColumns.set(table.name, columns);
     }
     for (const name of [...this.viewGenerations.keys()]) {
       if (!metadata.tables[name]) {
         await this.admin.run(`DROP VIEW IF EXISTS ${duckdbIdentifier(name)}`);
         this.viewGenerations.delete(name);
+        this.viewColumns.delete(name);
         this.partitionFiles.delete(name);
       }
     }

@@ -117,6 +117,34 @@ export class HiveCatalog implements Metastore, QueryEngine {
         (partitions ? ` PARTITIONED BY (${partitions})` : '') +
         ` STORED AS PARQUET LOCATION ${hiveStringLiteral(table.location)}`,
     );
+    const missing = await this.missingColumns(table);
+    if (missing.length === 0) return;
+    const added = missing.map((c) => `${hiveIdentifier(c.name)} ${HIVE_TYPES[c.type]}`).join(', ');
+    // CASCADE: the partitions' own column lists gain them too, so late files in an old hour are read whole.
+    await this.execute(`ALTER TABLE ${hiveIdentifier(table.name)} ADD COLUMNS (${added}) CASCADE`).catch(
+      async (error: unknown) => {
+        // Another loader may have added them first (a duplicate column): fine if none is missing now.
+        if ((await this.missingColumns(table)).length > 0) throw error;
+      },
+    );
+    this.logger?.info(
+      { table: table.name, columns: missing.map((c) => c.name) },
+      'catalog table gained columns',
+    );
+  }
+
+  /** The columns of `table` the metastore's table lacks (DESCRIBE lists data columns first, then partition info). */
+  private async missingColumns(table: TableDef): Promise<TableDef['columns']> {
+    const described = await this.execute(`DESCRIBE ${hiveIdentifier(table.name)}`);
+    const existing = new Set<string>();
+    for (const row of described) {
+      const name = String(row.col_name ?? '')
+        .trim()
+        .toLowerCase();
+      if (name === '' || name.startsWith('#')) break;
+      existing.add(name);
+    }
+    return table.columns.filter((c) => !existing.has(c.name.toLowerCase()));
   }
 
   async addPartitions(table: string, partitions: PartitionSpec[]): Promise<void> {
