@@ -37,6 +37,8 @@ export const EVENTS_COLUMNS: ColumnDef[] = [
   { name: 'os', type: 'STRING' },
   { name: 'device', type: 'STRING' },
   { name: 'ip_hash', type: 'STRING' },
+  /** The edge's `enrichment.bot`; NULL (files written before it, or no user agent) is not a bot. */
+  { name: 'is_bot', type: 'BOOLEAN' },
   { name: 'properties', type: 'STRING' },
   { name: 'traits', type: 'STRING' },
   { name: 'context', type: 'STRING' },
