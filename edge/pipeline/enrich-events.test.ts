@@ -107,10 +107,18 @@ describe('enrichEvents', () => {
       ],
     ];
     for (const [userAgent, bot] of agents) {
-      const [out] = await enrichEvents([{ type: 'track', event: 'x', name: undefined }], { ...facts, userAgent }, deps);
+      const [out] = await enrichEvents(
+        [{ type: 'track', event: 'x', name: undefined }],
+        { ...facts, userAgent },
+        deps,
+      );
       expect(out?.enrichment?.bot, userAgent).toBe(bot);
     }
-    const [none] = await enrichEvents([{ type: 'track', event: 'x', name: undefined }], { projectId: 'p', receivedAtMs: 0 }, deps);
+    const [none] = await enrichEvents(
+      [{ type: 'track', event: 'x', name: undefined }],
+      { projectId: 'p', receivedAtMs: 0 },
+      deps,
+    );
     expect(none?.enrichment?.bot).toBeUndefined();
   });
 });
