@@ -37,13 +37,19 @@ async function main(argv: string[]): Promise<void> {
     await page.click('#empty-add');
     await page.fill('#key-input', run.project.readKey);
     await page.click('#key-submit');
-    await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+    const settled = () =>
+      page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, {
+        timeout: 300_000,
+      });
+    await settled();
+    if ((await page.evaluate(() => document.body.dataset.state)) === 'error')
+      throw new Error(`the dashboard showed an error: ${await page.textContent('#banner')}`);
     await page.fill('#funnel-steps', DEMO_FUNNEL.join(', '));
     await page.press('#funnel-steps', 'Enter');
     await page.waitForFunction(
       (last) => document.querySelector('#funnel')?.textContent?.includes(last),
       DEMO_FUNNEL[DEMO_FUNNEL.length - 1] as string,
-      { timeout: 60_000 },
+      { timeout: 300_000 },
     );
     await page.screenshot({ path: options.out, fullPage: true });
     process.stdout.write(`saved ${options.out}\n`);
