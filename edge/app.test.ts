@@ -339,7 +339,8 @@ describe('relay', () => {
         timestamp: '2026-03-01T11:59:59.000Z',
         receivedAt: '2026-03-01T12:00:00.000Z',
         projectId: 'proj_shop',
-        enrichment: { country: 'FR' },
+        // Every field the edge adds survives the relay (the Worker's bot flag included).
+        enrichment: { country: 'FR', ipHash: 'abcd', userAgent: { browser: 'curl' }, bot: true },
       },
     ],
   };

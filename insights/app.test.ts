@@ -153,7 +153,17 @@ describe('operations', () => {
     );
     const top = doc.paths['/v1/insights/top'].get;
     const names = top.parameters.map((p: { name: string }) => p.name);
-    expect(names).toEqual(['project', 'from', 'to', 'dimension', 'property', 'event', 'limit']);
+    expect(names).toEqual([
+      'project',
+      'from',
+      'to',
+      'dimension',
+      'property',
+      'event',
+      'limit',
+      'filter',
+      'bots',
+    ]);
     const step = doc.paths['/v1/insights/funnel'].get.parameters.find(
       (p: { name: string }) => p.name === 'step',
     );

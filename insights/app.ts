@@ -18,6 +18,7 @@ import type { InsightsMetrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import {
   funnelParams,
+  goalParams,
   parseParams,
   projectParams,
   queryObject,
@@ -25,14 +26,17 @@ import {
   summaryParams,
   timeseriesParams,
   topParams,
+  visitsParams,
 } from './params.ts';
 import type { ProjectRegistry } from './projects.ts';
 import { buildFunnel } from './queries/funnel.ts';
+import { buildGoal } from './queries/goal.ts';
 import type { BuiltQuery, QueryContext, WarehouseTables } from './queries/query-context.ts';
 import { buildRetention } from './queries/retention.ts';
 import { buildSummary } from './queries/summary.ts';
 import { buildTimeseries } from './queries/timeseries.ts';
 import { buildTop } from './queries/top.ts';
+import { buildVisits } from './queries/visits.ts';
 import { createQueryRunner } from './query-runner.ts';
 import type { ResultCache } from './result-cache.ts';
 
@@ -170,6 +174,20 @@ export function createInsightsApp(deps: InsightsDeps): Hono<AuthEnv> {
     answer('summary', (projectId, search) => {
       const p = parseParams(summaryParams, queryObject(search));
       return { built: buildSummary({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get(
+    '/v1/insights/visits',
+    answer('visits', (projectId, search) => {
+      const p = parseParams(visitsParams, queryObject(search));
+      return { built: buildVisits({ ...p, projectId }, ctx), range: p.range, key: p };
+    }),
+  );
+  app.get(
+    '/v1/insights/goal',
+    answer('goal', (projectId, search) => {
+      const p = parseParams(goalParams, queryObject(search));
+      return { built: buildGoal({ ...p, projectId }, ctx), range: p.range, key: p };
     }),
   );
   app.get('/v1/insights/project', (c) => {

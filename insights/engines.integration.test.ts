@@ -2,7 +2,8 @@
  * Every endpoint on both engines against the same seeded warehouse: each
  * answer must equal the numbers computed in plain JS from the seed
  * (fixtures/reference-answers.ts), and DuckDB and HiveServer2 must answer
- * identically, byte for byte of JSON.
+ * identically, byte for byte of JSON. Crawlers are in the warehouse and left
+ * out by default, as the dashboard does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../shared/logger.ts';
@@ -28,6 +29,8 @@ const facts = seededTraffic({
   projects: ['acme', 'beta', 'gamma'],
   visitorsPerProject: 70,
 });
+/** What the dashboard counts by default: every fact but the crawlers'. */
+const people = ref.audienceFacts(facts);
 const KEYS = { acme: 'rk_it_acme_0123456789', beta: 'rk_it_beta_0123456789' } as const;
 
 function appFor(warehouse: EngineWarehouse, rollups: boolean) {
@@ -80,11 +83,11 @@ function cases(): Case[] {
     const e = event === null ? '' : `&event=${encodeURIComponent(event)}`;
     add(`timeseries by hour, event ${event}`, `/v1/insights/timeseries?${q(hours)}&interval=hour${e}`, {
       ...envelope('acme', hours, 'rollup'),
-      ...ref.expectedTimeseries(facts, 'acme', hours, 'hour', event),
+      ...ref.expectedTimeseries(people, 'acme', hours, 'hour', event),
     });
     add(`timeseries by day, event ${event}`, `/v1/insights/timeseries?${q(days)}&interval=day${e}`, {
       ...envelope('acme', days, event === null ? 'rollup' : 'raw'),
-      ...ref.expectedTimeseries(facts, 'acme', days, 'day', event),
+      ...ref.expectedTimeseries(people, 'acme', days, 'day', event),
     });
   }
   add(
@@ -92,7 +95,7 @@ function cases(): Case[] {
     `/v1/insights/timeseries?${q(hours)}&interval=hour`,
     {
       ...envelope('acme', hours, 'raw'),
-      ...ref.expectedTimeseries(facts, 'acme', hours, 'hour', null),
+      ...ref.expectedTimeseries(people, 'acme', hours, 'hour', null),
     },
     false,
   );
@@ -117,7 +120,7 @@ function cases(): Case[] {
   for (const [params, dimension, options] of tops) {
     add(`top ${params}`, `/v1/insights/top?${q(days)}&${params}&limit=6`, {
       ...envelope('acme', days, 'raw'),
-      ...ref.expectedTop(facts, 'acme', days, dimension, { ...options, limit: 6 }),
+      ...ref.expectedTop(people, 'acme', days, dimension, { ...options, limit: 6 }),
     });
   }
   const funnels: [string[], number][] = [
@@ -129,40 +132,80 @@ function cases(): Case[] {
     add(
       `funnel ${steps.join(' > ')} within ${window}s`,
       `/v1/insights/funnel?${q(days)}&${steps.map((s) => `step=${encodeURIComponent(s)}`).join('&')}&window=${window}`,
-      { ...envelope('acme', days, 'raw'), ...ref.expectedFunnel(facts, 'acme', days, steps, window) },
+      { ...envelope('acme', days, 'raw'), ...ref.expectedFunnel(people, 'acme', days, steps, window) },
     );
   }
   add('retention', `/v1/insights/retention?${q(days)}`, {
     ...envelope('acme', days, 'rollup'),
-    ...ref.expectedRetention(facts, 'acme', days, null),
+    ...ref.expectedRetention(people, 'acme', days, null),
   });
   add('retention of page views', `/v1/insights/retention?${q(days)}&event=%24pageview`, {
     ...envelope('acme', days, 'raw'),
-    ...ref.expectedRetention(facts, 'acme', days, '$pageview'),
+    ...ref.expectedRetention(people, 'acme', days, '$pageview'),
   });
   add(
     'retention, raw events only',
     `/v1/insights/retention?${q(days)}`,
     {
       ...envelope('acme', days, 'raw'),
-      ...ref.expectedRetention(facts, 'acme', days, null),
+      ...ref.expectedRetention(people, 'acme', days, null),
     },
     false,
   );
   const summary = { from: new Date('2026-11-21T12:00:00Z'), to: new Date('2026-11-23T00:00:00Z') };
   add('summary', `/v1/insights/summary?${q(summary)}`, {
     ...envelope('acme', summary, 'raw'),
-    ...ref.expectedSummary(facts, 'acme', summary),
+    ...ref.expectedSummary(people, 'acme', summary),
   });
   add(
     'summary of another project, with its own key',
     `/v1/insights/summary?${q(summary)}`,
     {
       ...envelope('beta', summary, 'raw'),
-      ...ref.expectedSummary(facts, 'beta', summary),
+      ...ref.expectedSummary(people, 'beta', summary),
     },
     true,
     KEYS.beta,
+  );
+  // The dashboard's audience, per-visit panels and goals.
+  for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
+    add(`visits by ${dimension}`, `/v1/insights/visits?${q(days)}&dimension=${dimension}&limit=8`, {
+      ...envelope('acme', days, 'raw'),
+      ...ref.expectedVisits(people, 'acme', days, dimension, 8),
+    });
+  }
+  add('goal: an event', `/v1/insights/goal?${q(days)}&event=Signed+Up`, {
+    ...envelope('acme', days, 'raw'),
+    ...ref.expectedGoal(people, 'acme', days, { event: 'Signed Up' }),
+  });
+  add('goal: a page, filtered by country', `/v1/insights/goal?${q(days)}&page=%2Fpricing&filter=country:DE`, {
+    ...envelope('acme', days, 'raw'),
+    ...ref.expectedGoal(ref.audienceFacts(facts, { filters: [['country', 'DE']] }), 'acme', days, {
+      page: '/pricing',
+    }),
+  });
+  add('top browsers with bots', `/v1/insights/top?${q(days)}&dimension=browser&limit=6&bots=include`, {
+    ...envelope('acme', days, 'raw'),
+    ...ref.expectedTop(facts, 'acme', days, 'browser', { limit: 6 }),
+  });
+  add(
+    'timeseries by hour, filtered by two columns',
+    `/v1/insights/timeseries?${q(hours)}&interval=hour&filter=device:mobile&filter=${encodeURIComponent("page_path:/o'reilly")}`,
+    {
+      ...envelope('acme', hours, 'raw'),
+      ...ref.expectedTimeseries(
+        ref.audienceFacts(facts, {
+          filters: [
+            ['device', 'mobile'],
+            ['page_path', "/o'reilly"],
+          ],
+        }),
+        'acme',
+        hours,
+        'hour',
+        null,
+      ),
+    },
   );
   // Hostile names reach the engines as bound values: they match nothing and break nothing.
   // biome-ignore lint/suspicious/noTemplateCurlyInString: HiveServer2 substitutes ${env:…} in SQL text; it must not here
@@ -172,7 +215,7 @@ function cases(): Case[] {
       `/v1/insights/timeseries?${q(days)}&interval=day&event=${encodeURIComponent(hostile)}`,
       {
         ...envelope('acme', days, 'raw'),
-        ...ref.expectedTimeseries(facts, 'acme', days, 'day', hostile),
+        ...ref.expectedTimeseries(people, 'acme', days, 'day', hostile),
       },
     );
   }

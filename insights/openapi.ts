@@ -5,11 +5,13 @@
 import { z } from 'zod';
 import {
   funnelParams,
+  goalParams,
   projectParams,
   retentionParams,
   summaryParams,
   timeseriesParams,
   topParams,
+  visitsParams,
 } from './params.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -149,6 +151,44 @@ const schemas: Record<string, JsonSchema> = {
       previous: { $ref: '#/components/schemas/Period' },
     },
   },
+  Visits: {
+    type: 'object',
+    properties: {
+      ...envelope,
+      from: isoTime,
+      to: isoTime,
+      dimension: { type: 'string', enum: ['source', 'entry_page', 'exit_page'] },
+      rows: {
+        type: 'array',
+        description: 'By visitors, then visits, then value.',
+        items: {
+          type: 'object',
+          properties: {
+            value: { type: ['string', 'null'], description: 'null: Direct / None (source only).' },
+            visits: count,
+            visitors: count,
+          },
+        },
+      },
+    },
+  },
+  Goal: {
+    type: 'object',
+    properties: {
+      ...envelope,
+      from: isoTime,
+      to: isoTime,
+      goal: {
+        type: 'object',
+        description: 'The event, or the page path, that counts as a conversion.',
+        properties: { event: { type: 'string' }, page: { type: 'string' } },
+      },
+      visitors: count,
+      converted: { ...count, description: 'Visitors who reached the goal at least once.' },
+      completions: { ...count, description: 'Events that were the goal.' },
+      conversionRate: { type: 'number', description: 'converted / visitors, 0..1.' },
+    },
+  },
   Project: {
     type: 'object',
     properties: {
@@ -211,6 +251,12 @@ export function openApiDocument(version: string): JsonSchema {
         summaryParams,
         'Summary',
       ),
+      '/v1/insights/visits': insightsOperation(
+        'Top sources, entry pages or exit pages, per visit',
+        visitsParams,
+        'Visits',
+      ),
+      '/v1/insights/goal': insightsOperation('A goal’s conversions and rate', goalParams, 'Goal'),
       '/v1/insights/project': insightsOperation('The project the read key opens', projectParams, 'Project'),
       '/healthz': {
         get: { summary: 'Liveness', responses: { '200': { description: 'The process is up.' } } },

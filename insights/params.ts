@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { InputError } from '../shared/errors.ts';
 import { ceilToHour, floorToHour, HOUR_MS, type HourRange, toWholeDays } from './hour-range.ts';
+import type { Audience, EventFilter } from './queries/audience.ts';
 
 export const PROJECT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 /** Property keys: `plan`, `cart.total`; at most four levels, nothing that needs quoting in a JSON path. */
@@ -38,7 +39,13 @@ export const LIMITS = {
   funnelSteps: 8,
   funnelWindowSeconds: 90 * 24 * 3600,
   eventNameLength: 200,
+  filters: 10,
+  filterValueLength: 500,
 } as const;
+
+/** The per-visit dimensions of `/v1/insights/visits`. */
+export const VISIT_DIMENSIONS = ['source', 'entry_page', 'exit_page'] as const;
+export type VisitDimension = (typeof VISIT_DIMENSIONS)[number];
 
 // 2000-01-01 .. 2999-12-31, a date alone or with a time; always UTC.
 const INSTANT_PATTERN =
@@ -100,6 +107,47 @@ const common = {
   to: instant.describe('End, exclusive, UTC, rounded up to the hour.'),
 };
 
+const filterDescription = `A column equal to a value, \`dimension:value\` (country:DE, page_path:/pricing); dimension is one of ${TOP_COLUMNS.join(', ')}. Repeat for several, which must all hold (up to ${LIMITS.filters}).`;
+
+const eventFilter = z
+  .string()
+  .max(LIMITS.filterValueLength + 40)
+  .transform((text, ctx): EventFilter => {
+    const colon = text.indexOf(':');
+    const dimension = TOP_COLUMNS.find((c) => c === text.slice(0, colon));
+    const value = text.slice(colon + 1);
+    if (colon < 0 || dimension === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected dimension:value, dimension one of ${TOP_COLUMNS.join(', ')}`,
+      });
+      return z.NEVER;
+    }
+    if (value === '' || value.length > LIMITS.filterValueLength || /\p{Cc}/u.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the value must be 1 to ${LIMITS.filterValueLength} characters, without control characters`,
+      });
+      return z.NEVER;
+    }
+    return { dimension, value };
+  });
+
+/** Who counts: filters on event columns, and bots (left out unless bots=include). */
+const audience = {
+  filter: z.array(eventFilter).max(LIMITS.filters).optional().describe(filterDescription),
+  bots: z
+    .enum(['exclude', 'include'])
+    .default('exclude')
+    .describe(
+      'Whether events from bots (crawlers, HTTP clients, headless browsers) count; excluded by default.',
+    ),
+};
+
+function toAudience(p: { filter?: EventFilter[] | undefined; bots: 'exclude' | 'include' }): Audience {
+  return { filters: p.filter ?? [], includeBots: p.bots === 'include' };
+}
+
 function toRange(
   input: { from: number; to: number },
   ctx: z.RefinementCtx,
@@ -130,6 +178,7 @@ export const timeseriesParams = z
     event: eventName
       .optional()
       .describe('Only this event (e.g. $pageview, Signed Up); all events when absent.'),
+    ...audience,
   })
   .transform((p, ctx) => {
     const maxHours = p.interval === 'hour' ? LIMITS.hourlyPoints : LIMITS.rangeDays * 24;
@@ -138,7 +187,13 @@ export const timeseriesParams = z
     // A daily series covers whole days, so its first and last points are not partial days.
     if (range && p.interval === 'day') range = toWholeDays(range);
     if (!range) return z.NEVER;
-    return { project: p.project, range, interval: p.interval, event: p.event ?? null };
+    return {
+      project: p.project,
+      range,
+      interval: p.interval,
+      event: p.event ?? null,
+      audience: toAudience(p),
+    };
   });
 
 export const topParams = z
@@ -157,6 +212,7 @@ export const topParams = z
     limit: boundedInt(1, LIMITS.topN)
       .default(10)
       .describe(`How many values, 1 to ${LIMITS.topN} (default 10).`),
+    ...audience,
   })
   .transform((p, ctx) => {
     const propertyRequired = p.dimension === 'property';
@@ -175,6 +231,7 @@ export const topParams = z
       property: p.property ?? null,
       event: p.event ?? null,
       limit: p.limit,
+      audience: toAudience(p),
     };
   });
 
@@ -189,27 +246,79 @@ export const funnelParams = z
     window: boundedInt(1, LIMITS.funnelWindowSeconds)
       .default(86_400)
       .describe('Seconds from the first step within which the rest must happen (default 86400).'),
+    ...audience,
   })
   .transform((p, ctx) => {
     const range = toRange(p, ctx, LIMITS.rangeDays * 24, rangeDaysLabel);
     if (!range) return z.NEVER;
-    return { project: p.project, range, steps: p.step, windowSeconds: p.window };
+    return { project: p.project, range, steps: p.step, windowSeconds: p.window, audience: toAudience(p) };
   });
 
 export const retentionParams = z
-  .strictObject({ ...common, event: eventName.optional().describe('Only this event counts as activity.') })
+  .strictObject({
+    ...common,
+    event: eventName.optional().describe('Only this event counts as activity.'),
+    ...audience,
+  })
   .transform((p, ctx) => {
     const range = toRange(p, ctx, LIMITS.retentionDays * 24, `${LIMITS.retentionDays} days`);
     if (!range) return z.NEVER;
     // Cohorts are days: the range is widened to whole days.
-    return { project: p.project, range: toWholeDays(range), event: p.event ?? null };
+    return {
+      project: p.project,
+      range: toWholeDays(range),
+      event: p.event ?? null,
+      audience: toAudience(p),
+    };
   });
 
-export const summaryParams = z.strictObject(common).transform((p, ctx) => {
+export const summaryParams = z.strictObject({ ...common, ...audience }).transform((p, ctx) => {
   const range = toRange(p, ctx, LIMITS.rangeDays * 24, rangeDaysLabel);
   if (!range) return z.NEVER;
-  return { project: p.project, range };
+  return { project: p.project, range, audience: toAudience(p) };
 });
+
+export const visitsParams = z
+  .strictObject({
+    ...common,
+    dimension: z
+      .enum(VISIT_DIMENSIONS)
+      .describe(
+        "Per visit: source (the entry page's referrer host; none, or the site's own host, is Direct / None), entry_page or exit_page.",
+      ),
+    limit: boundedInt(1, LIMITS.topN)
+      .default(10)
+      .describe(`How many values, 1 to ${LIMITS.topN} (default 10).`),
+    ...audience,
+  })
+  .transform((p, ctx) => {
+    const range = toRange(p, ctx, LIMITS.rangeDays * 24, rangeDaysLabel);
+    if (!range) return z.NEVER;
+    return { project: p.project, range, dimension: p.dimension, limit: p.limit, audience: toAudience(p) };
+  });
+
+export const goalParams = z
+  .strictObject({
+    ...common,
+    event: eventName.optional().describe('The goal is this event (Signed Up); give event or page.'),
+    page: z
+      .string()
+      .min(1)
+      .max(LIMITS.filterValueLength)
+      .regex(/^[^\p{Cc}]*$/u, 'control characters are not allowed in a page path')
+      .optional()
+      .describe('The goal is a page view of this path (/pricing); give event or page.'),
+    ...audience,
+  })
+  .transform((p, ctx) => {
+    if ((p.event === undefined) === (p.page === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['event'], message: 'give exactly one of event and page' });
+    }
+    const range = toRange(p, ctx, LIMITS.rangeDays * 24, rangeDaysLabel);
+    if (!range || (p.event === undefined) === (p.page === undefined)) return z.NEVER;
+    const goal = p.event !== undefined ? { event: p.event } : { page: p.page ?? '' };
+    return { project: p.project, range, goal, audience: toAudience(p) };
+  });
 
 export const projectParams = z.strictObject({ project: projectId.optional() });
 
@@ -218,9 +327,11 @@ export type TopParams = z.output<typeof topParams>;
 export type FunnelParams = z.output<typeof funnelParams>;
 export type RetentionParams = z.output<typeof retentionParams>;
 export type SummaryParams = z.output<typeof summaryParams>;
+export type VisitsParams = z.output<typeof visitsParams>;
+export type GoalParams = z.output<typeof goalParams>;
 
 /** Parameters that may repeat; every other one must appear at most once. */
-const REPEATABLE = new Set(['step']);
+const REPEATABLE = new Set(['step', 'filter']);
 
 /** The query string as the schemas expect it: repeatable keys as arrays, the rest as single strings. */
 export function queryObject(search: URLSearchParams): Record<string, string | string[]> {

@@ -53,6 +53,8 @@ export interface EnrichedEvent {
     ipHash?: string;
     country?: string;
     userAgent?: { browser?: string; browserVersion?: string; os?: string; device?: string };
+    /** The user agent is a bot's (crawler, HTTP client, headless browser), by the `isbot` list. */
+    bot?: boolean;
   };
 }
 

@@ -56,6 +56,8 @@ export const EVENTS_COLUMNS: ColumnDef[] = [
   { name: 'channel', type: 'STRING' },
   /** JSON text, for downstream routing. */
   { name: 'integrations', type: 'STRING' },
+  /** The edge's `enrichment.bot`; NULL (files written before it, or no user agent) is not a bot. */
+  { name: 'is_bot', type: 'BOOLEAN' },
 ];
 
 /** Per hour, project and event: counts and distinct visitors of that hour. */

@@ -67,6 +67,7 @@ describe('enrichEvents', () => {
         ipHash: 'connhash',
         country: 'FR',
         userAgent: { browser: 'Mobile Safari', browserVersion: '17.0', os: 'iOS', device: 'mobile' },
+        bot: false,
       },
     });
   });
@@ -126,6 +127,36 @@ describe('enrichEvents', () => {
     expect(JSON.stringify(out)).not.toContain('198.51.100.7');
     // The event's own user agent (curl) wins over the request's (an iPhone).
     expect(out?.enrichment?.userAgent?.os).toBeUndefined();
+    expect(out?.enrichment?.bot).toBe(true);
+  });
+
+  it('flags bots by their user agent: crawlers, HTTP clients and headless browsers, not people', async () => {
+    const agents: [string, boolean][] = [
+      ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', true],
+      ['curl/8.5.0', true],
+      [
+        'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36',
+        true,
+      ],
+      [
+        'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36',
+        false,
+      ],
+    ];
+    for (const [userAgent, bot] of agents) {
+      const [out] = await enrichEvents(
+        [{ type: 'track', event: 'x', name: undefined }],
+        { ...facts, userAgent },
+        deps,
+      );
+      expect(out?.enrichment?.bot, userAgent).toBe(bot);
+    }
+    const [none] = await enrichEvents(
+      [{ type: 'track', event: 'x', name: undefined }],
+      { projectId: 'p', receivedAtMs: 0 },
+      deps,
+    );
+    expect(none?.enrichment?.bot).toBeUndefined();
   });
 });
 

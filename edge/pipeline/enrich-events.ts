@@ -2,9 +2,10 @@
  * @module Pipeline step 4, enrich: what only the server knows, under names
  * of its own. `receivedAt` (the warehouse partitions on it), a `messageId`
  * when the client sent none, the project, an anonymised IP, the parsed user
- * agent, the country, and `eventTime`: the client's time corrected for its
+ * agent and whether it is a bot's, the country, and `eventTime`: the client's time corrected for its
  * clock skew. The client's fields go on as sent, but for `context.ip`.
  */
+import { isbot } from 'isbot';
 import type { EnrichedEvent } from '../../shared/event.ts';
 import type { IncomingEvent } from './event-schema.ts';
 import { parseIsoInstant } from './event-schema.ts';
@@ -91,7 +92,12 @@ export async function enrichEvents(
     const enrichment: NonNullable<EnrichedEvent['enrichment']> = {};
     if (ipHash !== undefined) enrichment.ipHash = ipHash;
     if (facts.country !== undefined) enrichment.country = facts.country;
-    if (ua) enrichment.userAgent = deps.parseUserAgent(ua);
+    if (ua) {
+      enrichment.userAgent = deps.parseUserAgent(ua);
+      // isbot's maintained list (crawlers, curl, headless browsers): kept in the warehouse, left out
+      // of dashboards by default. Without a user agent there is nothing to judge, so no flag.
+      enrichment.bot = isbot(ua);
+    }
     enriched.enrichment = enrichment;
     out.push(enriched);
   }

@@ -48,6 +48,7 @@ export const relayedEventSchema = z.object({
           device: z.string().optional(),
         })
         .optional(),
+      bot: z.boolean().optional(),
     })
     .optional(),
 });

@@ -27,6 +27,7 @@ if (script && data?.writeKey) {
     flushAt: number(data.flushAt),
     flushInterval: number(data.flushInterval),
     respectDnt: data.respectDnt != null && data.respectDnt !== 'false',
+    spa: data.spa != null && data.spa !== 'false',
   });
   const stub = window.beacon;
   window.beacon = tracker;

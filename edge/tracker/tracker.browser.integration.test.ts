@@ -53,7 +53,7 @@ function collector(received: Received[]): Server {
 
 /** The test page: the README's stub snippet, a call made before t.js arrives, and a button. */
 function testPage(collectorUrl: string, query: URLSearchParams): string {
-  const attributes = ['writeKey', 'flushAt', 'flushInterval']
+  const attributes = ['writeKey', 'flushAt', 'flushInterval', 'spa']
     .filter((name) => query.has(name))
     .map((name) => ` data-${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}="${query.get(name)}"`)
     .join('');
@@ -164,6 +164,36 @@ describe('t.js in Chromium, cross-origin', () => {
       userAgent: expect.stringContaining('Chrome/'),
       screen: { width: expect.any(Number), height: expect.any(Number) },
     });
+  });
+
+  it('with data-spa, records a page view on pushState and popstate to another URL, not on a #fragment', async () => {
+    const writeKey = 'wk_spa';
+    const context = await browser.newContext();
+    const page = await openPage(context, { writeKey, flushAt: '1', spa: 'true' });
+    await page.evaluate(() => history.pushState({}, '', '/pricing?plan=pro'));
+    await page.evaluate(() => history.pushState({}, '', '/pricing?plan=pro#faq'));
+    await page.evaluate(() => history.back());
+    await page.evaluate(() => history.back());
+    const pages = () => eventsFor(writeKey).filter((e) => e.type === 'page');
+    await expect.poll(() => pages().length, { timeout: 15_000 }).toBe(3);
+    const props = pages().map((e) => e.properties as { path: string; url: string; referrer: string });
+    expect(props.map((p) => p.path)).toEqual(['/', '/pricing', '/']);
+    // The page the app came from is the referrer, so internal navigation never reads as a referral.
+    expect(props[1]?.referrer).toBe(props[0]?.url);
+    expect(props[2]?.referrer).toBe(`${siteUrl}/pricing?plan=pro`);
+    await context.close();
+
+    // Without the attribute, history changes are the app's business.
+    const plainKey = 'wk_no_spa';
+    const plain = await browser.newContext();
+    const other = await openPage(plain, { writeKey: plainKey, flushAt: '1' });
+    await other.evaluate(() => history.pushState({}, '', '/elsewhere'));
+    await other.evaluate(() => (window.beacon as { track(e: string): void }).track('Marker'));
+    await expect
+      .poll(() => eventsFor(plainKey).some((e) => e.event === 'Marker'), { timeout: 15_000 })
+      .toBe(true);
+    expect(eventsFor(plainKey).filter((e) => e.type === 'page')).toHaveLength(1);
+    await plain.close();
   });
 
   it('delivers every event by sendBeacon when the page is closed', async () => {

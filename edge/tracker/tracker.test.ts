@@ -424,6 +424,22 @@ describe('consent', () => {
     expect(events(reloaded.browser).map((e) => e.event)).toEqual(['counted']);
   });
 
+  it('forgets the stored ids on optOut, so opting in again starts a new visitor', async () => {
+    const storage = new Map<string, string>();
+    const { tracker } = setup({}, { storage });
+    tracker.identify('user-1');
+    tracker.track('before');
+    const before = storage.get('bth_aid');
+    expect(before).toBeDefined();
+    expect(storage.has('bth_uid')).toBe(true);
+    expect(storage.has('bth_sid')).toBe(true);
+    tracker.optOut();
+    for (const key of ['bth_aid', 'bth_uid', 'bth_sid']) expect(storage.has(key), key).toBe(false);
+    tracker.optIn();
+    tracker.track('after');
+    expect(storage.get('bth_aid')).not.toBe(before);
+  });
+
   it('writes nothing at all for a visitor who opted out before the first event', () => {
     const { browser, tracker } = setup();
     tracker.optOut();

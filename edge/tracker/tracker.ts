@@ -42,6 +42,7 @@ export interface TrackerWindow {
     init: { method: string; body: string },
   ): Promise<{ status: number; headers: { get(name: string): string | null } }>;
   addEventListener(type: string, listener: () => void): void;
+  history?: { pushState(...args: unknown[]): void };
 }
 
 export interface TrackerOptions {
@@ -60,6 +61,8 @@ export interface TrackerOptions {
   sessionTimeout?: number;
   /** Send nothing when the browser says Do Not Track (`navigator.doNotTrack === '1'`). */
   respectDnt?: boolean;
+  /** Single-page apps: a page view on every `history.pushState` and `popstate` to another URL. */
+  spa?: boolean;
   /** The browser globals; defaults to `window`. */
   window?: TrackerWindow;
 }
@@ -72,7 +75,7 @@ export interface Tracker {
   identify(userId?: string | Props, traits?: Props): void;
   /** Forget the user (log out): new anonymous id, no user id, new session. */
   reset(): void;
-  /** Stop tracking in this browser (persisted) and drop what waits to be sent. */
+  /** Stop tracking in this browser (persisted), forget the stored ids and drop what waits to be sent. */
   optOut(): void;
   optIn(): void;
   /** Send what waits now; resolves when that request is answered. */
@@ -268,13 +271,17 @@ export function createTracker(options: TrackerOptions): Tracker {
   // Events left by an earlier page (offline, failed, beacon refused) go with the next send.
   if (queue.length) schedule(flushInterval);
 
+  // After a single-page-app navigation the referrer is the app's previous URL, not the
+  // document's: the visit did not come from outside again.
+  const here = () => w.location.href.replace(/#.*/, '');
+  let spaReferrer: string | undefined;
   // context.page on every event, and a page event's properties, as analytics.js does.
   const pageInfo = () => ({
     path: w.location.pathname,
-    referrer: doc.referrer,
+    referrer: spaReferrer ?? doc.referrer,
     search: w.location.search,
     title: doc.title,
-    url: w.location.href.replace(/#.*/, ''),
+    url: here(),
   });
 
   const enqueue = (type: string, fields: Props) => {
@@ -310,12 +317,32 @@ export function createTracker(options: TrackerOptions): Tracker {
     else schedule(flushInterval);
   };
 
+  const page: Tracker['page'] = (name, properties = {}) => {
+    if (typeof name === 'object') [name, properties] = [undefined, name];
+    enqueue('page', { name, properties: { ...pageInfo(), ...(name ? { name } : {}), ...properties } });
+  };
+
+  // Opt-in: wrap pushState and listen to popstate; a change of the #fragment alone is no new page.
+  const history = w.history;
+  if (options.spa && history) {
+    let last = here();
+    const moved = () => {
+      if (here() === last) return;
+      spaReferrer = last;
+      last = here();
+      page();
+    };
+    const push = history.pushState;
+    history.pushState = function (this: unknown, ...args: unknown[]) {
+      push.apply(this, args);
+      moved();
+    };
+    w.addEventListener('popstate', moved);
+  }
+
   return {
     track: (event, properties = {}) => enqueue('track', { event, properties }),
-    page(name, properties = {}) {
-      if (typeof name === 'object') [name, properties] = [undefined, name];
-      enqueue('page', { name, properties: { ...pageInfo(), ...(name ? { name } : {}), ...properties } });
-    },
+    page,
     identify(userId, traits = {}) {
       if (typeof userId === 'object') [userId, traits] = [undefined, userId];
       if (userId && !blocked()) set(UID, String(userId));
@@ -325,6 +352,7 @@ export function createTracker(options: TrackerOptions): Tracker {
       for (const key of [AID, UID, SID]) del(key);
     },
     optOut() {
+      for (const key of [AID, UID, SID]) del(key);
       set(OPT, '1');
       queue = [];
       save();

@@ -7,8 +7,21 @@ function height(el) {
   return el.clientWidth < 600 ? 200 : 260;
 }
 
-/** Draws (or redraws) the series into `el`; returns the uPlot instance. */
-export function drawTimeseries(el, answer, previous) {
+/** A note in the chart's place (loading, a range it cannot draw); no chart stays behind it. */
+export function chartMessage(el, chart, text) {
+  chart?.destroy();
+  el.replaceChildren(
+    Object.assign(document.createElement('p'), { className: 'chart-note', textContent: text }),
+  );
+  el.dataset.points = '0';
+  return null;
+}
+
+/**
+ * Draws (or redraws) the series into `el`; returns the uPlot instance. `comparison`, the same
+ * series for the period just before, is drawn point by point under the current one.
+ */
+export function drawTimeseries(el, answer, previous, comparison) {
   previous?.destroy();
   el.replaceChildren();
   const xs = answer.points.map((p) => Date.parse(p.time) / 1000);
@@ -18,6 +31,8 @@ export function drawTimeseries(el, answer, previous) {
   el.dataset.from = answer.from;
   el.dataset.to = answer.to;
   el.dataset.interval = answer.interval;
+  const before = comparison ? xs.map((_, i) => comparison.points[i]?.visitors ?? null) : null;
+  el.dataset.comparison = before ? String(before.reduce((n, v) => n + (v ?? 0), 0)) : '';
   const opts = {
     width: el.clientWidth,
     height: height(el),
@@ -44,6 +59,18 @@ export function drawTimeseries(el, answer, previous) {
         points: { show: false },
         value: (_u, v) => (v == null ? '–' : v.toLocaleString('en-US')),
       },
+      ...(before
+        ? [
+            {
+              label: 'Visitors, previous period',
+              stroke: '#e0a040',
+              width: 1.5,
+              dash: [2, 3],
+              points: { show: false },
+              value: (_u, v) => (v == null ? '–' : v.toLocaleString('en-US')),
+            },
+          ]
+        : []),
     ],
     axes: [
       { stroke: '#6b7385', grid: { stroke: '#eef0f4' }, ticks: { stroke: '#e3e6ec' } },
@@ -56,7 +83,7 @@ export function drawTimeseries(el, answer, previous) {
       },
     ],
   };
-  return new uPlot(opts, [xs, visitors, events], el);
+  return new uPlot(opts, before ? [xs, visitors, events, before] : [xs, visitors, events], el);
 }
 
 /** Keeps the chart as wide as its container. */

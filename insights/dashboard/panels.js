@@ -57,8 +57,11 @@ export function renderSummary(container, answer) {
   );
 }
 
-export function renderTop(table, answer, label) {
-  const rows = answer.rows;
+/**
+ * A ranked table. Each row: `display` (shown), `visitors`, `count` (events or visits) and, when
+ * the row can filter the dashboard, `filter` ({dimension, value}); such rows are buttons.
+ */
+export function renderRows(table, { label, countLabel, rows }) {
   if (rows.length === 0) {
     table.replaceChildren(el('tr', {}, el('td', { class: 'none' }, 'Nothing in this range')));
     return;
@@ -70,20 +73,97 @@ export function renderTop(table, answer, label) {
       {},
       el('th', {}, label),
       el('th', { class: 'num' }, 'Visitors'),
-      el('th', { class: 'num' }, 'Events'),
+      el('th', { class: 'num' }, countLabel),
     ),
-    ...rows.map((r) =>
+    ...rows.map((r) => {
+      const attrs = r.filter
+        ? {
+            class: 'filterable',
+            tabindex: '0',
+            title: `Filter by ${r.display}`,
+            'data-dimension': r.filter.dimension,
+            'data-value': r.filter.value,
+          }
+        : {};
+      return el(
+        'tr',
+        attrs,
+        el(
+          'td',
+          { class: 'name', title: r.display },
+          el('div', { class: 'barfill', style: `width: ${((r.visitors / max) * 100).toFixed(1)}%` }),
+          el('span', {}, r.display),
+        ),
+        el('td', { class: 'num visitors' }, integer.format(r.visitors)),
+        el('td', { class: 'num' }, integer.format(r.count)),
+      );
+    }),
+  );
+}
+
+/** The active filters as chips; each chip's button removes its filter. */
+export function renderChips(container, filters, labels, display) {
+  container.replaceChildren(
+    ...filters.map((f, i) =>
+      el(
+        'span',
+        { class: 'chip', 'data-dimension': f.dimension, 'data-value': f.value },
+        `${labels[f.dimension] ?? f.dimension} is ${display(f.dimension, f.value)}`,
+        el(
+          'button',
+          { type: 'button', class: 'chip-remove', 'data-index': String(i), 'aria-label': 'Remove filter' },
+          '×',
+        ),
+      ),
+    ),
+  );
+  container.hidden = filters.length === 0;
+}
+
+/** Goals: name, visitors who converted, completions and the conversion rate; each removable. */
+export function renderGoals(container, goals) {
+  if (goals.length === 0) {
+    container.replaceChildren(
+      el('p', { class: 'none' }, 'Add an event name (Signed Up) or a page path (/pricing) as a goal.'),
+    );
+    return;
+  }
+  container.replaceChildren(
+    el(
+      'table',
+      { class: 'top goals' },
       el(
         'tr',
         {},
+        el('th', {}, 'Goal'),
+        el('th', { class: 'num' }, 'Converted'),
+        el('th', { class: 'num' }, 'Completions'),
+        el('th', { class: 'num' }, 'Rate'),
+        el('th', {}, ''),
+      ),
+      ...goals.map(({ goal, answer }, i) =>
         el(
-          'td',
-          { class: 'name', title: r.value },
-          el('div', { class: 'barfill', style: `width: ${((r.visitors / max) * 100).toFixed(1)}%` }),
-          el('span', {}, r.value),
+          'tr',
+          { class: 'goal' },
+          el('td', { class: 'name' }, 'page' in goal ? `Visit ${goal.page}` : goal.event),
+          el('td', { class: 'num' }, integer.format(answer.converted)),
+          el('td', { class: 'num' }, integer.format(answer.completions)),
+          el('td', { class: 'num rate' }, `${(answer.conversionRate * 100).toFixed(1)}%`),
+          el(
+            'td',
+            {},
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'ghost goal-remove',
+                'data-index': String(i),
+                'aria-label': 'Remove goal',
+              },
+              '×',
+            ),
+          ),
         ),
-        el('td', { class: 'num visitors' }, integer.format(r.visitors)),
-        el('td', { class: 'num' }, integer.format(r.events)),
       ),
     ),
   );

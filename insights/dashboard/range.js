@@ -1,4 +1,5 @@
-// The date range: presets, inclusive date inputs, and the URL hash that makes a view shareable.
+// The date range: presets, inclusive date inputs, and the URL hash that makes a view (range,
+// filters, goals) shareable.
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -39,12 +40,17 @@ export function spanDays(range) {
   return (range.to.getTime() - range.from.getTime()) / DAY;
 }
 
+/** The view in the URL hash; `filter` and `goal` repeat, every other key is one value. */
 export function readHash() {
-  return Object.fromEntries(new URLSearchParams(location.hash.slice(1)));
+  const search = new URLSearchParams(location.hash.slice(1));
+  return { ...Object.fromEntries(search), filter: search.getAll('filter'), goal: search.getAll('goal') };
 }
 
 export function writeHash(state) {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(state)) if (v) search.set(k, v);
+  for (const [k, v] of Object.entries(state)) {
+    if (Array.isArray(v)) for (const item of v) search.append(k, item);
+    else if (v) search.set(k, v);
+  }
   history.replaceState(null, '', `#${search}`);
 }

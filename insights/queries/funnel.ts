@@ -10,6 +10,7 @@
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import type { HourRange } from '../hour-range.ts';
 import { identifier, integerLiteral, joinSql, type Statement, sql } from '../sql/statement.ts';
+import { type Audience, audienceFilter } from './audience.ts';
 import { partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext } from './query-context.ts';
 import { countOf } from './row-values.ts';
@@ -19,6 +20,7 @@ export interface FunnelInput {
   range: HourRange;
   steps: string[];
   windowSeconds: number;
+  audience?: Audience;
 }
 
 export interface FunnelStep {
@@ -42,7 +44,7 @@ export function buildFunnel(input: FunnelInput, ctx: QueryContext): BuiltQuery<F
   const epoch = (column: Statement) => ctx.dialect.epochSeconds(column);
   const distinctSteps = [...new Set(steps)];
   const ctes: Statement[] = [
-    sql`s0 AS (SELECT visitor_id, event, event_time FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, input.range)} AND event IN (${joinSql(
+    sql`s0 AS (SELECT visitor_id, event, event_time FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, input.range)}${audienceFilter(input.audience)} AND event IN (${joinSql(
       distinctSteps.map((s) => sql`${s}`),
       ', ',
     )}))`,

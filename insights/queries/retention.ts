@@ -7,6 +7,7 @@
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { DAY_MS, daysTouched, type HourRange } from '../hour-range.ts';
 import { identifier, sql } from '../sql/statement.ts';
+import { type Audience, answersFromRollups, audienceFilter } from './audience.ts';
 import { partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext, QuerySource } from './query-context.ts';
 import { countOf, dayOf } from './row-values.ts';
@@ -16,6 +17,7 @@ export interface RetentionInput {
   /** Whole UTC days. */
   range: HourRange;
   event: string | null;
+  audience?: Audience;
 }
 
 export interface RetentionCohort {
@@ -33,11 +35,11 @@ export interface RetentionAnswer {
 
 export function buildRetention(input: RetentionInput, ctx: QueryContext): BuiltQuery<RetentionAnswer> {
   const where = partitionFilter(input.projectId, input.range);
-  const fromRollup = ctx.rollups && input.event === null;
+  const fromRollup = ctx.rollups && input.event === null && answersFromRollups(input.audience);
   const source: QuerySource = fromRollup ? 'rollup' : 'raw';
   const activity = fromRollup
     ? sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.visitorsHourly)} WHERE ${where}`
-    : sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.events)} WHERE ${where}${input.event === null ? sql`` : sql` AND event = ${input.event}`}`;
+    : sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.events)} WHERE ${where}${audienceFilter(input.audience)}${input.event === null ? sql`` : sql` AND event = ${input.event}`}`;
   // Day differences are taken in JS from the two dt strings: no date function to differ between engines.
   // The cohort is a window over each visitor's days: no join (see funnel.ts for why that matters on Hive).
   const statement = sql`SELECT cohort, dt, COUNT(*) AS visitors FROM (SELECT visitor_id, dt, MIN(dt) OVER (PARTITION BY visitor_id) AS cohort FROM (${activity}) a) d GROUP BY cohort, dt`;

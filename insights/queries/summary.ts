@@ -12,6 +12,7 @@
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { type HourRange, previousRange } from '../hour-range.ts';
 import { identifier, integerLiteral, sql } from '../sql/statement.ts';
+import { type Audience, audienceFilter } from './audience.ts';
 import { atOrAfter, partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext } from './query-context.ts';
 import { countOf } from './row-values.ts';
@@ -22,6 +23,7 @@ export const PAGEVIEW_EVENT = '$pageview';
 export interface SummaryInput {
   projectId: string;
   range: HourRange;
+  audience?: Audience;
 }
 
 export interface PeriodSummary {
@@ -46,7 +48,7 @@ export function buildSummary(input: SummaryInput, ctx: QueryContext): BuiltQuery
   const previous = previousRange(input.range);
   const scanned: HourRange = { from: previous.from, to: input.range.to };
   const ts = ctx.dialect.epochSeconds(identifier('event_time'));
-  const rows = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, ${ts} AS ts, CASE WHEN event = ${PAGEVIEW_EVENT} THEN 1 ELSE 0 END AS is_pageview FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, scanned)}`;
+  const rows = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, ${ts} AS ts, CASE WHEN event = ${PAGEVIEW_EVENT} THEN 1 ELSE 0 END AS is_pageview FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, scanned)}${audienceFilter(input.audience)}`;
   const marked = sql`SELECT cur, visitor_id, ts, is_pageview, CASE WHEN ts - LAG(ts) OVER (PARTITION BY cur, visitor_id ORDER BY ts) <= ${integerLiteral(SESSION_GAP_SECONDS)} THEN 0 ELSE 1 END AS is_start FROM (${rows}) e`;
   // RANGE, not ROWS: events of the same second are peers and get the same session number, whatever
   // order each window happened to put them in.

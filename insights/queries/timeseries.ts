@@ -6,6 +6,7 @@
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { daysTouched, type HourRange, hourStarts } from '../hour-range.ts';
 import { identifier, type Statement, sql } from '../sql/statement.ts';
+import { type Audience, answersFromRollups, audienceFilter } from './audience.ts';
 import { partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext, QuerySource } from './query-context.ts';
 import { countOf, dayOf, hourOf } from './row-values.ts';
@@ -15,6 +16,8 @@ export interface TimeseriesInput {
   range: HourRange;
   interval: 'hour' | 'day';
   event: string | null;
+  /** Filters and bots; the default (people, unfiltered) is what the rollups hold. */
+  audience?: Audience;
 }
 
 export interface TimeseriesPoint {
@@ -33,20 +36,21 @@ export interface TimeseriesAnswer {
 export function buildTimeseries(input: TimeseriesInput, ctx: QueryContext): BuiltQuery<TimeseriesAnswer> {
   const { projectId, range, interval, event } = input;
   const where = partitionFilter(projectId, range);
+  const rollups = ctx.rollups && answersFromRollups(input.audience);
   const groupBy = interval === 'hour' ? sql`dt, hour` : sql`dt`;
   const select = interval === 'hour' ? sql`dt AS dt, hour AS hour` : sql`dt AS dt`;
   let statement: Statement;
   let source: QuerySource = 'rollup';
-  if (ctx.rollups && event === null) {
+  if (rollups && event === null) {
     // One row per visitor and hour: events add up, visitors are counted distinct over any range.
     statement = sql`SELECT ${select}, SUM(events) AS events, COUNT(DISTINCT visitor_id) AS visitors FROM ${identifier(ctx.tables.visitorsHourly)} WHERE ${where} GROUP BY ${groupBy}`;
-  } else if (ctx.rollups && interval === 'hour') {
+  } else if (rollups && interval === 'hour') {
     // One row per event and hour: that hour's distinct visitors are exact as they are.
     statement = sql`SELECT ${select}, SUM(events) AS events, SUM(visitors) AS visitors FROM ${identifier(ctx.tables.eventsHourly)} WHERE ${where} AND event = ${event} GROUP BY ${groupBy}`;
   } else {
     source = 'raw';
     const eventFilter = event === null ? sql`` : sql` AND event = ${event}`;
-    statement = sql`SELECT ${select}, COUNT(*) AS events, COUNT(DISTINCT visitor_id) AS visitors FROM ${identifier(ctx.tables.events)} WHERE ${where}${eventFilter} GROUP BY ${groupBy}`;
+    statement = sql`SELECT ${select}, COUNT(*) AS events, COUNT(DISTINCT visitor_id) AS visitors FROM ${identifier(ctx.tables.events)} WHERE ${where}${audienceFilter(input.audience)}${eventFilter} GROUP BY ${groupBy}`;
   }
   return { statement, source, read: (rows) => readTimeseries(rows, input) };
 }

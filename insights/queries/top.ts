@@ -7,6 +7,7 @@ import type { Row } from '../../shared/catalog/query-engine.ts';
 import type { HourRange } from '../hour-range.ts';
 import { TOP_COLUMNS, type TopDimension } from '../params.ts';
 import { identifier, integerLiteral, type Statement, sql } from '../sql/statement.ts';
+import { type Audience, audienceFilter } from './audience.ts';
 import { partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext } from './query-context.ts';
 import { countOf, stringOf } from './row-values.ts';
@@ -19,6 +20,7 @@ export interface TopInput {
   property: string | null;
   event: string | null;
   limit: number;
+  audience?: Audience;
 }
 
 export interface TopRow {
@@ -46,7 +48,7 @@ function dimensionExpression(input: TopInput, ctx: QueryContext): Statement {
 }
 
 export function buildTop(input: TopInput, ctx: QueryContext): BuiltQuery<TopAnswer> {
-  const where = partitionFilter(input.projectId, input.range);
+  const where = sql`${partitionFilter(input.projectId, input.range)}${audienceFilter(input.audience)}`;
   const eventFilter = input.event === null ? sql`` : sql` AND event = ${input.event}`;
   // The value is computed once in a subquery: grouping by a repeated expression with its own bound
   // parameter is not "the same expression" to every engine.

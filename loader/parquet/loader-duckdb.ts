@@ -82,17 +82,24 @@ export async function openLoaderDuckDb(options: LoaderDuckDbOptions): Promise<Lo
     },
 
     async rollups(eventFiles, out) {
-      const files = `read_parquet([${eventFiles.map(sqlString).join(', ')}])`;
+      // By name: an hour may mix files written before a column existed with newer ones.
+      const files = `read_parquet([${eventFiles.map(sqlString).join(', ')}], union_by_name = true)`;
+      // The rollups count people: bots (is_bot true) are left out, as every dashboard leaves them out
+      // by default; insights reads raw events when asked to include them. Files from before is_bot
+      // have no such column, and their rows are not bots.
+      const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${files}`);
+      const hasBotColumn = described.getRowObjects().some((row) => row.column_name === 'is_bot');
+      const humans = hasBotColumn ? 'is_bot IS NOT TRUE' : 'true';
       const events = await conn.runAndReadAll(
         `COPY (SELECT project_id, event, count(*)::BIGINT AS events, count(DISTINCT visitor_id)::BIGINT AS visitors
-               FROM ${files} GROUP BY project_id, event ORDER BY project_id, event)
+               FROM ${files} WHERE ${humans} GROUP BY project_id, event ORDER BY project_id, event)
          TO ${sqlString(out.eventsHourly)} ${copyOptions(options.rowGroupSize)}`,
       );
       const visitors = await conn.runAndReadAll(
         `COPY (SELECT project_id, visitor_id, count(*)::BIGINT AS events,
                       (count(*) FILTER (WHERE type = 'page'))::BIGINT AS pageviews,
                       min(event_time) AS first_seen, max(event_time) AS last_seen
-               FROM ${files} WHERE visitor_id IS NOT NULL
+               FROM ${files} WHERE visitor_id IS NOT NULL AND ${humans}
                GROUP BY project_id, visitor_id ORDER BY project_id, visitor_id)
          TO ${sqlString(out.visitorsHourly)} ${copyOptions(options.rowGroupSize)}`,
       );

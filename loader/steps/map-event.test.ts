@@ -139,6 +139,7 @@ describe('toEventRow', () => {
           ipHash: 'h',
           country: 'DE',
           userAgent: { browser: 'Firefox', os: 'Linux', device: 'desktop' },
+          bot: true,
         },
       },
       0,
@@ -152,6 +153,7 @@ describe('toEventRow', () => {
       os: 'Linux',
       device: 'desktop',
       ip_hash: 'h',
+      is_bot: true,
     });
   });
 

@@ -33,6 +33,7 @@ export interface EventRow {
   os: string | null;
   device: string | null;
   ip_hash: string | null;
+  is_bot: boolean | null;
   properties: string | null;
   traits: string | null;
   context: string | null;
@@ -156,6 +157,7 @@ export function toEventRow(e: EnrichedEvent, fallbackMs: number): EventRow {
     os: text(ua?.os),
     device: text(ua?.device),
     ip_hash: text(e.enrichment?.ipHash),
+    is_bot: typeof e.enrichment?.bot === 'boolean' ? e.enrichment.bot : null,
     properties: jsonOrNull(e.properties),
     traits: jsonOrNull(e.traits),
     context: jsonOrNull(e.context),

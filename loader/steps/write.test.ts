@@ -85,7 +85,7 @@ describe('HourBuckets + loader DuckDB', () => {
       await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(file)})`)
     ).getRowObjects();
     expect(types.map((t) => [t.column_name, t.column_type])).toEqual(
-      EVENTS_COLUMNS.map((c) => [c.name, c.type === 'TIMESTAMP' ? 'TIMESTAMP' : 'VARCHAR']),
+      EVENTS_COLUMNS.map((c) => [c.name, c.type === 'STRING' ? 'VARCHAR' : c.type]),
     );
     const got = (
       await conn.runAndReadAll(

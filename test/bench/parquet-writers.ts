@@ -29,11 +29,16 @@ interface BenchWriter {
   close(): Promise<void>;
 }
 
-const TS = new Set(EVENTS_COLUMNS.filter((c) => c.type === 'TIMESTAMP').map((c) => c.name));
-const NAMES = EVENTS_COLUMNS.map((c) => c.name as keyof EventRow);
+/**
+ * The writers are compared on the string and timestamp columns, which are all the events table had
+ * when they were chosen; the loader's DuckDB writes the other types (is_bot) as declared.
+ */
+const BENCH_COLUMNS = EVENTS_COLUMNS.filter((c) => c.type === 'STRING' || c.type === 'TIMESTAMP');
+const TS = new Set(BENCH_COLUMNS.filter((c) => c.type === 'TIMESTAMP').map((c) => c.name));
+const NAMES = BENCH_COLUMNS.map((c) => c.name as keyof EventRow);
 
 function column(rows: EventRow[], name: keyof EventRow): (string | number | null)[] {
-  return rows.map((r) => r[name]);
+  return rows.map((r) => r[name] as string | number | null);
 }
 
 const require = createRequire(import.meta.url);
@@ -45,10 +50,10 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
       const { DuckDBDataChunk, TIMESTAMP, VARCHAR, DuckDBTimestampValue } = await import('@duckdb/node-api');
       const db = await DuckDBInstance.create(':memory:');
       const conn = await db.connect();
-      const ddl = EVENTS_COLUMNS.map((c) => `${c.name} ${c.type === 'TIMESTAMP' ? 'TIMESTAMP' : 'VARCHAR'}`);
+      const ddl = BENCH_COLUMNS.map((c) => `${c.name} ${c.type === 'TIMESTAMP' ? 'TIMESTAMP' : 'VARCHAR'}`);
       await conn.run(`CREATE TABLE t (${ddl.join(', ')})`);
       const appender = await conn.createAppender('t');
-      const types = EVENTS_COLUMNS.map((c) => (c.type === 'TIMESTAMP' ? TIMESTAMP : VARCHAR));
+      const types = BENCH_COLUMNS.map((c) => (c.type === 'TIMESTAMP' ? TIMESTAMP : VARCHAR));
       return {
         async write(rows) {
           for (let start = 0; start < rows.length; start += 2048) {
@@ -94,10 +99,10 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
           const db = await DuckDBInstance.create(':memory:');
           const conn = await db.connect();
           // Timestamps travel as µs numbers: make_timestamp(µs) is exact; ISO parsing is not needed.
-          const cols = EVENTS_COLUMNS.map(
+          const cols = BENCH_COLUMNS.map(
             (c) => `${c.name}: '${c.type === 'TIMESTAMP' ? 'BIGINT' : 'VARCHAR'}'`,
           );
-          const select = EVENTS_COLUMNS.map((c) =>
+          const select = BENCH_COLUMNS.map((c) =>
             c.type === 'TIMESTAMP' ? `make_timestamp(${c.name}) AS ${c.name}` : c.name,
           );
           await conn.run(
@@ -121,8 +126,8 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
         codec: 'ZSTD',
         compressors: { ZSTD: (input: Uint8Array) => new Uint8Array(zstdCompressSync(input)) },
         schema: [
-          { name: 'root', num_children: EVENTS_COLUMNS.length },
-          ...EVENTS_COLUMNS.map((c) =>
+          { name: 'root', num_children: BENCH_COLUMNS.length },
+          ...BENCH_COLUMNS.map((c) =>
             c.type === 'TIMESTAMP'
               ? {
                   name: c.name,
@@ -166,7 +171,7 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
     async open(file) {
       const parquet = require('parquetjs-lite');
       const fields = Object.fromEntries(
-        EVENTS_COLUMNS.map((c) => [
+        BENCH_COLUMNS.map((c) => [
           c.name,
           { type: c.type === 'TIMESTAMP' ? 'TIMESTAMP_MICROS' : 'UTF8', optional: true, compression: 'GZIP' },
         ]),
@@ -191,7 +196,7 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
     async open(file) {
       const parquet = require('@dsnp/parquetjs');
       const fields = Object.fromEntries(
-        EVENTS_COLUMNS.map((c) => [
+        BENCH_COLUMNS.map((c) => [
           c.name,
           { type: c.type === 'TIMESTAMP' ? 'TIMESTAMP_MICROS' : 'UTF8', optional: true, compression: 'GZIP' },
         ]),
@@ -217,7 +222,7 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
       const arrow = await import('apache-arrow');
       const pw = await import('parquet-wasm');
       const { writeFile } = await import('node:fs/promises');
-      const fields = EVENTS_COLUMNS.map(
+      const fields = BENCH_COLUMNS.map(
         (c) =>
           new arrow.Field(
             c.name,
@@ -315,7 +320,7 @@ async function readBack(file: string, count: number): Promise<ReadBack> {
       await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet('${file}')`)
     ).getRowObjects();
     const types = Object.fromEntries(described.map((r) => [String(r.column_name), String(r.column_type)]));
-    const wrong = EVENTS_COLUMNS.filter(
+    const wrong = BENCH_COLUMNS.filter(
       (c) => types[c.name] !== (c.type === 'TIMESTAMP' ? 'TIMESTAMP' : 'VARCHAR'),
     );
     const first = syntheticEvents(1, { seed: 42, startMs: START_MS, spanMs: 3 * 3_600_000 }).next().value;

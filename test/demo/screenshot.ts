@@ -2,7 +2,8 @@
  * @module Takes the README's dashboard screenshot: opens the dashboard of a
  * running one-machine process (run `npm run demo` first, with `npm start`
  * running), enters the demo read key as a user would, asks for the demo's
- * sign-up funnel, waits until every panel has answered, and saves a PNG.
+ * sign-up funnel and its last step as a goal, waits until every panel has
+ * answered, and saves a PNG.
  *
  *   node test/demo/screenshot.ts [--data-dir ./data] [--days 14] [--out test/demo/dashboard.png]
  */
@@ -29,17 +30,26 @@ async function main(argv: string[]): Promise<void> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    await page.goto(`${run.insightsUrl}/#project=${run.project.id}&from=${from}&to=${to}&interval=day`);
+    const goal = new URLSearchParams({ goal: `event:${DEMO_FUNNEL[DEMO_FUNNEL.length - 1]}` });
+    await page.goto(
+      `${run.insightsUrl}/#project=${run.project.id}&from=${from}&to=${to}&interval=day&${goal}`,
+    );
     await page.click('#empty-add');
     await page.fill('#key-input', run.project.readKey);
     await page.click('#key-submit');
-    await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+    const settled = () =>
+      page.waitForFunction(() => ['ready', 'error'].includes(document.body.dataset.state ?? ''), undefined, {
+        timeout: 300_000,
+      });
+    await settled();
+    if ((await page.evaluate(() => document.body.dataset.state)) === 'error')
+      throw new Error(`the dashboard showed an error: ${await page.textContent('#banner')}`);
     await page.fill('#funnel-steps', DEMO_FUNNEL.join(', '));
     await page.press('#funnel-steps', 'Enter');
     await page.waitForFunction(
       (last) => document.querySelector('#funnel')?.textContent?.includes(last),
       DEMO_FUNNEL[DEMO_FUNNEL.length - 1] as string,
-      { timeout: 60_000 },
+      { timeout: 300_000 },
     );
     await page.screenshot({ path: options.out, fullPage: true });
     process.stdout.write(`saved ${options.out}\n`);

@@ -1,3 +1,4 @@
+import { isbot } from 'isbot';
 /**
  * The demo traffic tells the story the README promises: reproducible from its
  * seed, inside the period, valid for the edge, with a sign-up funnel that
@@ -57,6 +58,10 @@ describe('demoTraffic', () => {
   it('mixes countries, devices, referrers and campaigns', () => {
     expect(new Set(sessions.map((s) => s.country)).size).toBeGreaterThanOrEqual(8);
     expect(new Set(sessions.map((s) => s.userAgent)).size).toBeGreaterThanOrEqual(6);
+    // A few crawlers, as on any public site: the edge flags them, dashboards leave them out.
+    const bots = sessions.filter((s) => isbot(s.userAgent)).length;
+    expect(bots).toBeGreaterThan(0);
+    expect(bots).toBeLessThan(sessions.length * 0.1);
     const campaigns = new Set(
       events.map((e) => (e.context.campaign as { source?: string } | undefined)?.source),
     );

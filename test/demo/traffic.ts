@@ -92,6 +92,16 @@ const BROWSERS: readonly (readonly [readonly [string, Device], number])[] = [
     ],
     2,
   ],
+  // Crawlers and scripts: the edge flags them (isbot) and the dashboard leaves them out by default.
+  [['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'desktop'], 2],
+  [['curl/8.5.0', 'desktop'], 1],
+  [
+    [
+      `Mozilla/5.0 (X11; Linux x86_64) ${CHROME.replace('Chrome/', 'HeadlessChrome/')} Safari/537.36`,
+      'desktop',
+    ],
+    1,
+  ],
 ];
 const SCREENS: Record<Device, readonly { width: number; height: number; density: number }[]> = {
   desktop: [
