@@ -51,7 +51,8 @@ describe('fault matrix: the loader killed', () => {
     expect(row).toMatchObject({ lost: 0, duplicated: 0 });
   }
 
-  for (const point of CRASH_POINTS.filter((c) => c !== 'mid-swap')) {
+  // The points inside a load (a replay's swap and compaction have their own scenarios).
+  for (const point of CRASH_POINTS.filter((c) => c !== 'mid-swap' && !c.includes('compact'))) {
     it(`loader SIGKILLed ${point}: the next run repairs it`, async () => {
       await ingest(point, 200);
       const crashed = await p.loader(['run'], { env: { LOADER_CRASH_AT: point } });
