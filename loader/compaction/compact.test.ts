@@ -190,5 +190,20 @@ describe('compaction on the embedded adapters', () => {
     expect(joined).toEqual([...joined].sort());
     expect(await rowsOf(h.deps.settings.tables.events)).toEqual(before);
     expect(await h.countsByHour()).toEqual(expectedCounts(all));
+
+    // One index for all parts: a retry is dropped, and so after a second pass that folds in a late event.
+    await h.produce([all[900] as EnrichedEvent]);
+    expect(await runOnce(deps)).toMatchObject({ events: 0, duplicates: 1 });
+    const late = {
+      ...(all[0] as EnrichedEvent),
+      messageId: 'late-2',
+      receivedAt: new Date(T0 + 120_000).toISOString(),
+    };
+    await h.produce([late]);
+    await runOnce(deps);
+    expect((await compactHours(deps)).hours).toMatchObject([{ filesBefore: 4, filesAfter: 3, rows: 1051 }]);
+    await h.produce([all[20] as EnrichedEvent, all[1000] as EnrichedEvent, late]);
+    expect(await runOnce(deps)).toMatchObject({ events: 0, duplicates: 3 });
+    expect(await h.countsByHour()).toEqual(expectedCounts([...all, late]));
   });
 });

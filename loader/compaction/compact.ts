@@ -148,9 +148,11 @@ export async function compactHours(
           deps.settings.uploadConcurrency,
           ({ path, key }) => deps.store.put(key, createReadStream(path)),
         );
+        // A compacted location holds one index, beside part-0 (its later parts have none of their own).
+        const indexed = pick.files.filter((f) => !/\/part-[1-9]\d*\.parquet$/.test(f.key));
         const index = await mergeIndexes(
           deps.store,
-          pick.files.map((f) => layout.indexKeyOf(f.key)),
+          indexed.map((f) => layout.indexKeyOf(f.key)),
         );
         if (index.missing.length > 0)
           deps.logger.warn(
