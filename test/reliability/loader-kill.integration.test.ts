@@ -72,7 +72,7 @@ describe('fault matrix: the loader killed', () => {
     });
     expect(crashed.signal, crashed.log).toBe('SIGKILL');
     const status = await p.loader(['status', '--json']);
-    expect(JSON.parse(status.log)).toMatchObject({ pendingCommand: 'replay (swapping)' });
+    expect(status.log).toContain('"pendingCommand": "replay (swapping)"');
     await cleanRunAndCompare('loader SIGKILLed mid-swap of a replay');
   }, 180_000);
 
