@@ -177,6 +177,7 @@ export async function startLoader(
       const result = await compactHours(deps);
       metrics.observeCompaction(result);
       if (result.skipped) logger.info({ compaction: result }, `compaction skipped: ${result.skipped}`);
+      else logger.debug({ compaction: result }, 'compaction pass');
     } catch (err) {
       if (err instanceof LockBusyError) logger.debug('compaction: the lock is busy; the next load retries');
       else

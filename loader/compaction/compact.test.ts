@@ -9,6 +9,7 @@
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EnrichedEvent } from '../../shared/event.ts';
+import { loaderConfigSchema } from '../config.ts';
 import { type EmbeddedLoader, embeddedLoader } from '../fixtures/embedded-ports.ts';
 import { expectedCounts } from '../fixtures/loader-harness.ts';
 import { syntheticEvents } from '../fixtures/synthetic-events.ts';
@@ -16,6 +17,7 @@ import { type Hour, parseHour } from '../layout.ts';
 import { DEFAULT_COMPACTION, type LoaderDeps, layoutOf } from '../loader-deps.ts';
 import { LoaderState } from '../loader-state.ts';
 import { runOnce } from '../run-once.ts';
+import { startLoader } from '../start.ts';
 import { dataFilesAt } from '../steps/rollup.ts';
 import { compactHours } from './compact.ts';
 
@@ -137,6 +139,37 @@ describe('compaction on the embedded adapters', () => {
       `SELECT sum(events) AS n FROM ${h.deps.settings.tables.eventsHourly} WHERE dt = '2026-11-25' AND hour = '09'`,
     );
     expect(Number(rollup?.n)).toBe((counts['2026-11-25T09'] as number) + 1);
+  });
+
+  it('runs after each load of the scheduled loader, in the background, and counts what it did in the metrics', async () => {
+    const { h, bus, store, catalog } = ports;
+    const { settings } = h.deps;
+    const config = loaderConfigSchema.parse({
+      topic: settings.topic,
+      group: settings.group,
+      warehousePrefix: settings.warehousePrefix,
+      tables: settings.tables,
+      tempDir: settings.tempDir,
+      logLevel: 'silent',
+    });
+    const loader = await startLoader(config, { ports: { bus, store, catalog }, schedule: false });
+    try {
+      await h.produce(eventsIn(200, 90, T0, 3_000_000));
+      expect(await loader.runNow()).toMatchObject({ ok: true, events: 200, files: 2 });
+    } finally {
+      await loader.stop(); // waits for the compaction the load started
+    }
+    expect(await filesOf(h.deps, H09)).toHaveLength(1);
+    const metrics = await loader.metrics.registry.getMetricsAsJSON();
+    const value = (name: string, side?: string) =>
+      metrics
+        .find((m) => m.name === name)
+        ?.values.filter((v) => side === undefined || v.labels.side === side)
+        .reduce((n, v) => n + Number(v.value), 0);
+    expect(value('loader_compacted_hours_total')).toBe(1);
+    expect(value('loader_compaction_rows_total')).toBe(200);
+    expect(value('loader_compaction_files_total', 'before')).toBe(2);
+    expect(value('loader_compaction_files_total', 'after')).toBe(1);
   });
 
   it('leaves an hour that is not closed yet, and compacts it once every partition is loaded past its end and the grace period', async () => {
