@@ -47,16 +47,20 @@ describe('loader CLI', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('runs, ends with one summary line, and reports status', () => {
+  it('runs, ends with one summary line and then the compaction of the closed hours, and reports status', () => {
     const run = cli('run');
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { msg: string; summary?: unknown });
-    expect(lines.at(-1)?.msg).toMatch(
+    expect(lines.find((l) => l.msg.startsWith('run ok'))?.msg).toMatch(
       /^run ok: 500 events, 0 duplicates dropped, 1 malformed, \d+ files, [\d.]+ MB, [\d.]+ s/,
     );
+    // Both hours (2026-11-25T09 and T10) are long closed; each had one file per bus partition
+    // (a `compacted hour` line each, then the pass's summary).
+    expect(lines.filter((l) => l.msg === 'compacted hour')).toHaveLength(2);
+    expect(lines.at(-1)?.msg).toMatch(/^compaction ok: 2 hours, 4 files → 2, 500 rows, /);
     const status = cli('status', '--json');
     expect(status.status, status.stderr).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({
@@ -68,7 +72,7 @@ describe('loader CLI', () => {
   }, 60_000);
 
   it('answers --help for every command and refuses a bad hour with exit code 2', () => {
-    for (const command of ['run', 'schedule', 'replay', 'status']) {
+    for (const command of ['run', 'schedule', 'replay', 'compact', 'status']) {
       const help = cli(command, '--help');
       expect(help.status).toBe(0);
       expect(help.stdout).toContain(`Usage: loader ${command}`);

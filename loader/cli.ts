@@ -1,5 +1,5 @@
 /**
- * @module The `loader` command (commander): run, schedule, replay, status;
+ * @module The `loader` command (commander): run, schedule, replay, compact, status;
  * `loader --check` validates the configuration and prints it, secrets hidden.
  * Configuration comes from `--config <file>` / LOADER_CONFIG and the
  * environment (config.ts). On a terminal a run shows a progress bar; piped,
@@ -15,6 +15,7 @@ import { configForDisplay } from '../shared/config-display.ts';
 import { InputError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
+import { type CompactionResult, compactHours, compactionSettings } from './compaction/compact.ts';
 import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
 import { hourLabel, parseHour } from './layout.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
@@ -108,6 +109,21 @@ async function runWithReport(
   else deps.logger.info({ summary: result }, summaryLine(result));
 }
 
+function compactionLine(r: CompactionResult): string {
+  if (r.skipped) return `compaction skipped: ${r.skipped}`;
+  const before = r.hours.reduce((n, h) => n + h.filesBefore, 0);
+  const after = r.hours.reduce((n, h) => n + h.filesAfter, 0);
+  const rows = r.hours.reduce((n, h) => n + h.rows, 0);
+  const mb = r.hours.reduce((n, h) => n + h.bytesAfter, 0) / 1e6;
+  return `compaction ok: ${r.hours.length} hours, ${before} files → ${after}, ${rows} rows, ${mb.toFixed(1)} MB, ${r.waiting} hours not closed yet, ${r.seconds.toFixed(1)} s`;
+}
+
+async function compactWithReport(deps: LoaderDeps, tty: boolean, hours?: number[]): Promise<void> {
+  const result = await compactHours(deps, hours ? { hours } : {});
+  if (tty) process.stdout.write(`${compactionLine(result)}\n`);
+  else deps.logger.info({ compaction: result }, compactionLine(result));
+}
+
 export function buildCli(): Command {
   const program = new Command('loader')
     .description(
@@ -126,10 +142,39 @@ export function buildCli(): Command {
     .command('run')
     .description('One pass over everything up to the high watermarks taken at start, then exit.')
     .option('--until <hour>', 'load nothing received after this UTC hour (e.g. 2026-11-25T09)', hourArgument)
-    .action(async (opts: { until?: number }, command: Command) => {
-      await withDeps(command, (deps, tty) =>
-        runWithReport(deps, tty, (d) => runOnce(d, opts.until !== undefined ? { until: opts.until } : {})),
-      );
+    .option('--no-compact', 'do not compact the closed hours after the load')
+    .action(async (opts: { until?: number; compact: boolean }, command: Command) => {
+      await withDeps(command, async (deps, tty) => {
+        await runWithReport(deps, tty, (d) =>
+          runOnce(d, opts.until !== undefined ? { until: opts.until } : {}),
+        );
+        if (!opts.compact || !compactionSettings(deps).enabled) return;
+        // The load is committed: a failed compaction is reported, and the next run or compact retries it.
+        await compactWithReport(deps, tty).catch((err: unknown) =>
+          deps.logger.error({ err }, 'compaction failed; the load is committed, the next run retries it'),
+        );
+      });
+    });
+
+  program
+    .command('compact')
+    .description(
+      'Rewrite closed hours that have more than one file into few large files sorted by project and time, then swap each partition to them atomically.',
+    )
+    .option('--from <hour>', 'compact these hours whether closed or not, from this UTC hour…', hourArgument)
+    .option('--to <hour>', '…to this one (inclusive; default: --from)', hourArgument)
+    .action(async (opts: { from?: number; to?: number }, command: Command) => {
+      if (opts.to !== undefined && opts.from === undefined) command.error('error: --to needs --from');
+      let hours: number[] | undefined;
+      if (opts.from !== undefined) {
+        const to = opts.to ?? opts.from;
+        if (to < opts.from) throw new InputError('--to is before --from', { status: 400, code: 'bad_range' });
+        hours = [];
+        if (to - opts.from >= 24 * 31)
+          throw new InputError('compact at most 744 hours at a time', { status: 400, code: 'bad_range' });
+        for (let h = opts.from; h <= to; h++) hours.push(h);
+      }
+      await withDeps(command, (deps, tty) => compactWithReport(deps, tty, hours));
     });
 
   program

@@ -24,7 +24,30 @@ import {
 import { parseConfig } from '../shared/config/config-error.ts';
 import { readConfigFile } from '../shared/config/config-file.ts';
 import { tablesSchema } from '../shared/warehouse.ts';
-import type { LoaderSettings } from './loader-deps.ts';
+import { DEFAULT_COMPACTION, type LoaderSettings } from './loader-deps.ts';
+
+/**
+ * Compaction (compaction/compact.ts), the same in the loader's own file and in
+ * the pipeline file's `loader` section. Defaults: a closed hour (loaded 10
+ * minutes past its end) becomes files of at most 1M rows or ~128 MB.
+ */
+export const compactionConfigSchema = z
+  .strictObject({
+    /** false: no pass after each load; `loader compact` still runs by hand. */
+    enabled: z.boolean().default(DEFAULT_COMPACTION.enabled),
+    graceMinutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .default(DEFAULT_COMPACTION.graceMinutes),
+    maxRowsPerFile: z.number().int().positive().default(DEFAULT_COMPACTION.maxRowsPerFile),
+    maxFileMB: z
+      .number()
+      .positive()
+      .default(DEFAULT_COMPACTION.maxFileBytes / 1024 / 1024),
+    maxHoursPerPass: z.number().int().positive().default(DEFAULT_COMPACTION.maxHoursPerPass),
+  })
+  .prefault({});
 
 // Adapter settings mean what they mean everywhere (shared/adapters-config.ts); the loader's own defaults differ.
 // Strict: a pipeline file goes through pipeline-config.ts, so any key unknown here is a mistake.
@@ -64,6 +87,7 @@ export const loaderConfigSchema = z.strictObject({
   uploadConcurrency: z.number().int().positive().default(4),
   readConcurrency: z.number().int().positive().default(4),
   convertConcurrency: z.number().int().positive().default(2),
+  compaction: compactionConfigSchema,
   schedule: z
     .strictObject({
       /** Minute 5 of every hour: the hour before has closed and most late edges have flushed. */
@@ -98,6 +122,13 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     uploadConcurrency: config.uploadConcurrency,
     readConcurrency: config.readConcurrency,
     convertConcurrency: config.convertConcurrency,
+    compaction: {
+      enabled: config.compaction.enabled,
+      graceMinutes: config.compaction.graceMinutes,
+      maxRowsPerFile: config.compaction.maxRowsPerFile,
+      maxFileBytes: Math.round(config.compaction.maxFileMB * 1024 * 1024),
+      maxHoursPerPass: config.compaction.maxHoursPerPass,
+    },
   };
 }
 
@@ -176,6 +207,7 @@ export const loaderSectionSchema = z
     lockTtlMinutes: z.number().positive().optional(),
     maxRowsPerFile: z.number().int().positive().optional(),
     duckdb: z.strictObject({ memoryLimit: z.string(), threads: z.number().int().positive() }).optional(),
+    compaction: compactionConfigSchema.optional(),
   })
   .prefault({});
 

@@ -78,6 +78,15 @@ export class WarehouseLayout {
     return `${topic}-${partition}-${firstOffset}.parquet`;
   }
 
+  /**
+   * A compacted file (compaction/): `part-<n>.parquet` inside the compaction's
+   * own `v=<id>/` location. It never matches `dataFileName`'s pattern, so a
+   * late file added to the same location later cannot collide with it.
+   */
+  compactedFileName(n: number): string {
+    return `part-${n}.parquet`;
+  }
+
   /** Parses a data file name back; null for anything else. */
   parseDataFileName(name: string): { topic: string; partition: number; firstOffset: number } | null {
     const m = /^(.+)-(\d+)-(\d+)\.parquet$/.exec(name);
@@ -114,6 +123,17 @@ export class WarehouseLayout {
   /** The loader's own record of what is loaded: the offsets of the last committed run (the commit point). */
   offsetsKey(topic: string): string {
     return `${this.prefix}_loader/offsets/${topic}.json`;
+  }
+
+  /** Hours a load touched since their last compaction: the candidates of the next one. */
+  compactionQueueKey(topic: string): string {
+    return `${this.prefix}_loader/compaction/${topic}.json`;
+  }
+
+  /** The hour of a key under a table's `dt=…/hour=…/`, or null. */
+  hourOfKey(key: string): Hour | null {
+    const m = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//.exec(key.slice(this.prefix.length));
+    return m ? Math.floor(Date.parse(`${m[1]}T${m[2]}:00:00Z`) / HOUR_MS) : null;
   }
 
   lockKey(topic: string): string {

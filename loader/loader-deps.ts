@@ -37,7 +37,30 @@ export interface LoaderSettings {
   readConcurrency: number;
   /** NDJSON buckets converted to Parquet at once (DuckDB works beside the JavaScript thread). */
   convertConcurrency: number;
+  /** Closed hours rewritten into few large sorted files (compaction/); absent: the defaults. */
+  compaction?: CompactionSettings;
 }
+
+export interface CompactionSettings {
+  /** false: `loader compact` still works, but no load compacts on its own. */
+  enabled: boolean;
+  /** An hour is closed once every bus partition is loaded past its end plus this. */
+  graceMinutes: number;
+  /** A compacted file holds at most this many rows… */
+  maxRowsPerFile: number;
+  /** …and about this many bytes (the hour's files' total decides how many parts it gets). */
+  maxFileBytes: number;
+  /** Hours rewritten per pass (each its own swap); the rest wait for the next pass. */
+  maxHoursPerPass: number;
+}
+
+export const DEFAULT_COMPACTION: CompactionSettings = {
+  enabled: true,
+  graceMinutes: 10,
+  maxRowsPerFile: 1_000_000,
+  maxFileBytes: 128 * 1024 * 1024,
+  maxHoursPerPass: 48,
+};
 
 /** Where a test (or an operator chasing a bug) makes the loader die: SIGKILL, no cleanup. */
 export const CRASH_POINTS = [
@@ -48,6 +71,9 @@ export const CRASH_POINTS = [
   'after-commit',
   // A replay: after the first hour of its swap moved to the new location.
   'mid-swap',
+  // Compaction: every compacted file uploaded, nothing swapped yet; then after its first hour's swap.
+  'after-compact-write',
+  'mid-compact-swap',
 ] as const;
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 

@@ -26,8 +26,8 @@ async function writeJson(store: ObjectStore, key: string, value: unknown): Promi
  */
 export interface PendingManifest {
   runId: string;
-  /** Absent in manifests written before replays had one: a run. */
-  command?: 'run' | 'replay';
+  /** Absent in manifests written before replays had one: a run. A compaction settles as a replay does. */
+  command?: 'run' | 'replay' | 'compact';
   keys: string[];
   /** Hours those keys belong to: their rollups must be recomputed when stale keys are removed. */
   hours: Hour[];
@@ -37,9 +37,10 @@ export interface PendingManifest {
    */
   ends?: PartitionOffset[];
   /**
-   * A replay's swap: each hour's old and new location. `swapping` is set
-   * once every new file is uploaded; from then on a crashed replay is
-   * finished by the next load instead of being undone.
+   * A replay's (or a compaction's) swap: each hour's old and new location.
+   * `swapping` is set once every new file is uploaded; from then on a
+   * crashed replay or compaction is finished by the next load instead of
+   * being undone.
    */
   swaps?: { hour: Hour; from: string; to: string }[];
   phase?: 'uploading' | 'swapping';

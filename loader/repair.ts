@@ -8,9 +8,12 @@
  * - a run that died before its commit point: its offsets were not moved, so
  *   the next run reads the same messages again; the manifest is carried into
  *   that run, which overwrites the same file names and deletes the rest;
- * - a replay that died before its swap: nothing of it is registered, its
- *   new files are deleted;
- * - a replay that died during its swap: the swap is finished.
+ * - a replay or compaction that died before its swap: nothing of it is
+ *   registered, its new files are deleted;
+ * - a replay or compaction that died during its swap: the swap is finished.
+ *
+ * A compaction that finds a run dead before its commit leaves it alone (the
+ * manifest comes back as `carried`): only a run can load that range again.
  *
  * No rule needs the Kafka consumer group to be reachable or empty.
  */
@@ -32,7 +35,7 @@ export async function settlePending(
   deps: LoaderDeps,
   state: LoaderState,
   duckdb: LoaderDuckDb,
-  command: 'run' | 'replay',
+  command: 'run' | 'replay' | 'compact',
 ): Promise<Settled> {
   const pending = await state.pending();
   if (!pending) return { carried: null };
@@ -45,7 +48,7 @@ async function settle(
   deps: LoaderDeps,
   state: LoaderState,
   duckdb: LoaderDuckDb,
-  command: 'run' | 'replay',
+  command: 'run' | 'replay' | 'compact',
   pending: PendingManifest,
 ): Promise<Settled> {
   const id = pending.runId;
@@ -62,14 +65,21 @@ async function settle(
         code: 'pending_run',
       });
     }
+    if (command === 'compact') {
+      return {
+        carried: pending,
+        note: `run ${id} stopped before its commit: compaction waits for the next run`,
+      };
+    }
     return { carried: pending, note: `run ${id} stopped before its commit: this run loads its range again` };
   }
+  const what = pending.command === 'compact' ? 'compaction' : 'replay';
   if (pending.phase === 'swapping' && pending.swaps) {
     await swapLocations(deps, state, duckdb, pending.swaps);
     await state.clearPending();
-    return { carried: null, note: `replay ${id} stopped during its swap: the swap is finished` };
+    return { carried: null, note: `${what} ${id} stopped during its swap: the swap is finished` };
   }
   if (pending.keys.length > 0) await deps.store.delete(pending.keys);
   await state.clearPending();
-  return { carried: null, note: `replay ${id} stopped before its swap: its new files are removed` };
+  return { carried: null, note: `${what} ${id} stopped before its swap: its new files are removed` };
 }

@@ -11,6 +11,7 @@
  * is undone by the next load, one that dies during its swap is finished.
  */
 import { InputError } from '../shared/errors.ts';
+import { CompactionQueue } from './compaction/compaction-queue.ts';
 import { HOUR_MS, type Hour, hourLabel } from './layout.ts';
 import { load, recordedLoad } from './load.ts';
 import { type LoaderDeps, layoutOf } from './loader-deps.ts';
@@ -91,6 +92,8 @@ export async function replayHours(deps: LoaderDeps, options: ReplayOptions): Pro
         steps.enter('register');
         await ensureTables(deps);
         await lock.renew(); // fencing: a lost lease stops the replay before it swaps anything
+        // A replay writes one file per (hour, partition) again: those hours are compaction candidates.
+        await new CompactionQueue(deps.store, layout, deps.settings.topic).add(hours);
         // From here on the replay is finished, never undone: every new file is uploaded.
         await state.writePending({ ...manifest, phase: 'swapping' });
         steps.enter('swap');

@@ -12,6 +12,7 @@ import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { type LoaderPorts, openPorts } from './adapters.ts';
+import { type CompactionResult, compactHours, compactionSettings } from './compaction/compact.ts';
 import { type LoaderConfig, settingsOf } from './config.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
 import type { RunResult } from './loader-state.ts';
@@ -24,6 +25,7 @@ import { ensureTables } from './steps/register.ts';
 export interface LoaderMetrics {
   registry: Registry;
   observe(result: RunResult): void;
+  observeCompaction(result: CompactionResult): void;
   lag(value: number): void;
 }
 
@@ -56,8 +58,47 @@ export function createLoaderMetrics(registry = new Registry()): LoaderMetrics {
     help: 'Messages not yet loaded',
     registers: [registry],
   });
+  const compactedHours = new Counter({
+    name: 'loader_compacted_hours_total',
+    help: 'Hours rewritten by compaction',
+    registers: [registry],
+  });
+  const compactionFiles = new Counter({
+    name: 'loader_compaction_files_total',
+    help: 'Files read (before) and written (after) by compaction',
+    labelNames: ['side'],
+    registers: [registry],
+  });
+  const compactionRows = new Counter({
+    name: 'loader_compaction_rows_total',
+    help: 'Rows rewritten by compaction',
+    registers: [registry],
+  });
+  const compactionBytes = new Counter({
+    name: 'loader_compaction_bytes_total',
+    help: 'Parquet bytes read (before) and written (after) by compaction',
+    labelNames: ['side'],
+    registers: [registry],
+  });
+  const compactionSeconds = new Histogram({
+    name: 'loader_compaction_seconds',
+    help: 'Duration of compaction passes',
+    buckets: [0.5, 1, 5, 15, 60, 300, 900],
+    registers: [registry],
+  });
   return {
     registry,
+    observeCompaction(r) {
+      compactionSeconds.observe(r.seconds);
+      for (const h of r.hours) {
+        compactedHours.inc();
+        compactionFiles.inc({ side: 'before' }, h.filesBefore);
+        compactionFiles.inc({ side: 'after' }, h.filesAfter);
+        compactionRows.inc(h.rows);
+        compactionBytes.inc({ side: 'before' }, h.bytesBefore);
+        compactionBytes.inc({ side: 'after' }, h.bytesAfter);
+      }
+    },
     observe(r) {
       duration.observe({ command: r.command, result: r.ok ? 'ok' : 'error' }, r.seconds);
       events.inc(r.events);
@@ -128,14 +169,34 @@ export async function startLoader(
   }
   const metrics = createLoaderMetrics();
   let current: Promise<unknown> = Promise.resolve();
+  let compacting: Promise<void> = Promise.resolve();
+
+  // After a load, in the background (the caller has its result already); stop() waits for it.
+  const compactAfterLoad = async (): Promise<void> => {
+    try {
+      const result = await compactHours(deps);
+      metrics.observeCompaction(result);
+      if (result.skipped) logger.info({ compaction: result }, `compaction skipped: ${result.skipped}`);
+      else logger.debug({ compaction: result }, 'compaction pass');
+    } catch (err) {
+      if (err instanceof LockBusyError) logger.debug('compaction: the lock is busy; the next load retries');
+      else
+        logger.error({ err }, 'compaction failed; the loaded data is unaffected and the next load retries');
+    }
+  };
 
   const runNow = async (runOptions: RunOptions = {}): Promise<RunResult> => {
+    await compacting; // our own compaction holds the lock: the load waits for it rather than failing busy
     const run = runOnce(deps, runOptions);
     current = run.catch(() => undefined);
     try {
       const result = await run;
       metrics.observe(result);
       logger.info({ summary: result }, summaryLine(result));
+      if (compactionSettings(deps).enabled) {
+        compacting = compactAfterLoad();
+        current = compacting;
+      }
       return result;
     } finally {
       await loaderStatus(deps)

@@ -1,7 +1,8 @@
 /**
  * Fault matrix: the loader (a real `loader/cli.ts` process on Kafka, s3proxy
  * and HiveServer2) SIGKILLed at each step of a load, right after its
- * commit, in the middle of a replay's swap, and at seeded random instants.
+ * commit, in the middle of a replay's swap, during a compaction (after its
+ * upload and in the middle of its swap), and at seeded random instants.
  * After each kill the next run settles what it left; the warehouse, read
  * through HiveServer2, must hold every event the edge acknowledged exactly
  * once.
@@ -51,7 +52,8 @@ describe('fault matrix: the loader killed', () => {
     expect(row).toMatchObject({ lost: 0, duplicated: 0 });
   }
 
-  for (const point of CRASH_POINTS.filter((c) => c !== 'mid-swap')) {
+  // The points inside a load (a replay's swap and compaction have their own scenarios).
+  for (const point of CRASH_POINTS.filter((c) => c !== 'mid-swap' && !c.includes('compact'))) {
     it(`loader SIGKILLed ${point}: the next run repairs it`, async () => {
       await ingest(point, 200);
       const crashed = await p.loader(['run'], { env: { LOADER_CRASH_AT: point } });
@@ -70,9 +72,32 @@ describe('fault matrix: the loader killed', () => {
     });
     expect(crashed.signal, crashed.log).toBe('SIGKILL');
     const status = await p.loader(['status', '--json']);
-    expect(JSON.parse(status.log)).toMatchObject({ pendingCommand: 'replay (swapping)' });
+    expect(status.log).toContain('"pendingCommand": "replay (swapping)"');
     await cleanRunAndCompare('loader SIGKILLed mid-swap of a replay');
   }, 180_000);
+
+  for (const point of ['after-compact-write', 'mid-compact-swap'] as const) {
+    it(`a compaction SIGKILLed ${point} is settled by the next run`, async () => {
+      // Two loads: each writes one file per (hour, bus partition), so the hour has several files.
+      for (const half of ['a', 'b']) {
+        await ingest(`${point}-${half}`, 100);
+        expect((await p.loader(['run'])).code).toBe(0);
+      }
+      const hour = (h: number) => new Date(h).toISOString().slice(0, 13);
+      const now = Date.now();
+      // The edge stamps events now, so the hour is still open: name it to compact it anyway.
+      const crashed = await p.loader(['compact', '--from', hour(now - 3_600_000), '--to', hour(now)], {
+        env: { LOADER_CRASH_AT: point },
+      });
+      expect(crashed.signal, crashed.log).toBe('SIGKILL');
+      // The log may hold a Node warning on stderr before the JSON: look for the field itself.
+      const status = await p.loader(['status', '--json']);
+      expect(status.log).toContain(
+        `"pendingCommand": "${point === 'mid-compact-swap' ? 'compact (swapping)' : 'compact (uploading)'}"`,
+      );
+      await cleanRunAndCompare(`loader SIGKILLed ${point} of a compaction`);
+    }, 180_000);
+  }
 
   it('loader SIGKILLed at seeded random instants, four times in a row', async () => {
     const rand = seededRandom(1207);
