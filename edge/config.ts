@@ -54,6 +54,9 @@ const sinkSchema = z.strictObject({
     .default({ minMs: 200, maxMs: 5000 }),
 });
 
+/** Region failover's timings when `kafka.failover` is not set. */
+export const FAILOVER_DEFAULTS = { attemptTimeoutMs: 1000, probeIntervalMs: 2000 } as const;
+
 const regionSchema = z.strictObject({
   /** Also the prefix of the replica topic on central (`<name>.events`, docs/regions.md). */
   name: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'region names are lower-case letters and digits'),
@@ -81,12 +84,13 @@ const kafkaSchema = z.strictObject({
     })
     .optional(),
   /** With `regions`: a produce slower than `attemptTimeoutMs` goes to the next region; the own one is probed every `probeIntervalMs`. */
+  // Absent unless set (configs without regions parse as before); FAILOVER_DEFAULTS fills it.
   failover: z
     .strictObject({
-      attemptTimeoutMs: z.number().int().positive().default(1000),
-      probeIntervalMs: z.number().int().positive().default(2000),
+      attemptTimeoutMs: z.number().int().positive().default(FAILOVER_DEFAULTS.attemptTimeoutMs),
+      probeIntervalMs: z.number().int().positive().default(FAILOVER_DEFAULTS.probeIntervalMs),
     })
-    .prefault({}),
+    .optional(),
   clientId: z.string().default('beacon-edge'),
   /** Which Kafka client produces (shared/bus/README.md, "Measurements"). */
   client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),

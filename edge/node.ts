@@ -31,7 +31,7 @@ import { listenOnNode } from '../shared/node-server.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
-import { ConfigError, type EdgeConfig, loadEdgeConfig } from './config.ts';
+import { ConfigError, type EdgeConfig, FAILOVER_DEFAULTS, loadEdgeConfig } from './config.ts';
 import {
   EDGE_OWN_KEYS,
   type EdgePipelineConfig,
@@ -147,8 +147,16 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
 
 /** With `kafka.regions`: a Kafka client per region behind the failover router. */
 async function regionRouterOf(config: EdgeConfig, logger: Logger): Promise<RegionRouter | undefined> {
-  const { regions, clientId, client, topic, failover } = config.kafka;
+  const { regions, clientId, client, topic } = config.kafka;
   if (!regions) return undefined;
+  const failover = config.kafka.failover ?? FAILOVER_DEFAULTS;
+  // The sink's deadline covers one produce through the router: one attempt per region.
+  if (config.sink.produceTimeoutMs < failover.attemptTimeoutMs * regions.length) {
+    throw new ConfigError(
+      `sink.produceTimeoutMs (${config.sink.produceTimeoutMs}) must be at least kafka.failover.attemptTimeoutMs × regions ` +
+        `(${failover.attemptTimeoutMs} × ${regions.length}), or a failover never gets its turn before the sink spools`,
+    );
+  }
   const buses = await Promise.all(
     regions.map(async (r) => ({
       name: r.name,

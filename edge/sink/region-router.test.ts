@@ -22,7 +22,7 @@ const TOPIC = 'events';
 const logger = pino({ level: 'silent' });
 
 function switchable(inner: EventBus) {
-  const state = { mode: 'up' as 'up' | 'down' | 'hang' };
+  const state = { mode: 'up' as 'up' | 'down' | 'hang' | 'slow' };
   const fail = () =>
     state.mode === 'down'
       ? Promise.reject(new BusError('broker down', { retriable: true }))
@@ -30,9 +30,16 @@ function switchable(inner: EventBus) {
   const bus: EventBus = Object.create(inner, {
     produce: {
       value: (topic: string, messages: BusMessage[]) =>
-        state.mode === 'up' ? inner.produce(topic, messages) : fail(),
+        state.mode === 'up'
+          ? inner.produce(topic, messages)
+          : state.mode === 'slow'
+            ? sleep(150).then(() => inner.produce(topic, messages))
+            : fail(),
     },
-    watermarks: { value: (topic: string) => (state.mode === 'up' ? inner.watermarks(topic) : fail()) },
+    watermarks: {
+      value: (topic: string) =>
+        state.mode === 'down' || state.mode === 'hang' ? fail() : inner.watermarks(topic),
+    },
     close: { value: () => Promise.resolve() },
   });
   return { bus, state };
@@ -115,6 +122,19 @@ describe('RegionRouter', () => {
       expect(await count(us)).toBe(20);
     });
   }
+
+  it('keeps the return when a produce begun on the other region finishes after it', async () => {
+    euSwitch.state.mode = 'down';
+    await router.produce(TOPIC, messages(0, 5));
+    expect(router.target).toBe('us');
+    usSwitch.state.mode = 'slow';
+    const late = router.produce(TOPIC, messages(5, 5));
+    euSwitch.state.mode = 'up';
+    await until(() => router.target === 'eu');
+    await late;
+    expect(router.target).toBe('eu');
+    expect(router.stats().find((s) => s.name === 'eu')?.failoversFrom).toBe(1);
+  });
 
   it('rejects when every region is down, so the sink spools', async () => {
     euSwitch.state.mode = 'down';

@@ -5,7 +5,10 @@
  * than `attemptTimeoutMs`), the same messages go to the next region in order, and that
  * region becomes the target (a failover). While the target is not the edge's own region, a
  * probe asks every region before it in the list for its watermarks every
- * `probeIntervalMs`; the first that answers becomes the target again.
+ * `probeIntervalMs`; the first that answers becomes the target again. A return that fails at
+ * once (the cluster answers metadata but not yet produces, as after a restart) doubles the
+ * interval, up to 32 times, so a region coming back slowly is not hammered with flips; a
+ * produce that succeeds there resets it.
  *
  * Nothing acknowledged is lost in a switch: `produce` resolves only once some region
  * acknowledged every message (acks=all), and when every region fails it rejects, so the
@@ -51,6 +54,10 @@ export class RegionRouter {
   private readonly ensured = new Set<string>();
   private probing: Promise<void> | undefined;
   private readonly stopProbe = new AbortController();
+  /** Multiplier of probeIntervalMs: doubled by each failed return, reset by a produce that succeeds. */
+  private backoff = 1;
+  /** Set when the probe switched back: the next produce there decides whether the return held. */
+  private returning = false;
 
   constructor(options: RegionRouterOptions) {
     if (options.regions.length === 0) throw new Error('RegionRouter needs at least one region');
@@ -100,7 +107,13 @@ export class RegionRouter {
       try {
         await withTimeout(region.bus.produce(topic, messages), this.o.attemptTimeoutMs, region.name);
         stats.produced += messages.length;
-        if (index !== this.active) this.switchTo(index, lastError);
+        // Switch only when this call failed over. A produce that began on the old target and
+        // finished after the probe moved the target back must not undo the return.
+        if (step > 0 && index !== this.active) this.switchTo(index, lastError);
+        else if (index === this.active && this.returning) {
+          this.returning = false;
+          this.backoff = 1;
+        }
         return;
       } catch (err) {
         // The records themselves are refused: another region would refuse them too.
@@ -117,8 +130,14 @@ export class RegionRouter {
     const to = this.o.regions[index]?.name;
     const fromStats = this.stats_[this.active];
     if (fromStats && index > this.active) fromStats.failoversFrom += 1;
-    if (index > this.active) this.o.logger.warn({ err: cause, from, to }, 'region unreachable; failing over');
-    else this.o.logger.info({ from, to }, 'region back; producing there again');
+    if (index > this.active) {
+      if (this.returning) this.backoff = Math.min(32, this.backoff * 2);
+      this.returning = false;
+      this.o.logger.warn({ err: cause, from, to }, 'region unreachable; failing over');
+    } else {
+      this.returning = true;
+      this.o.logger.info({ from, to }, 'region back; producing there again');
+    }
     this.active = index;
     if (this.active > 0) this.ensureProbe();
   }
@@ -133,7 +152,7 @@ export class RegionRouter {
   /** While not on the own region: every interval, the first earlier region that answers wins back. */
   private async probe(): Promise<void> {
     while (this.active > 0 && !this.stopProbe.signal.aborted) {
-      await sleep(this.o.probeIntervalMs, this.stopProbe.signal);
+      await sleep(this.o.probeIntervalMs * this.backoff, this.stopProbe.signal);
       for (let index = 0; index < this.active; index++) {
         const region = this.o.regions[index];
         if (!region || this.stopProbe.signal.aborted) break;
