@@ -110,12 +110,17 @@ describe('deploy/kubernetes', () => {
     }
   });
 
+  it('the loader has no HTTP probes: `loader/cli.ts schedule` serves no HTTP', () => {
+    for (const c of deployment('beacon-loader').spec.template.spec.containers) {
+      expect(c.readinessProbe).toBeUndefined();
+      expect(c.livenessProbe).toBeUndefined();
+    }
+  });
+
   it('probes use a declared port and the health endpoints each service has', () => {
     const endpoints: Record<string, string[]> = {
       'beacon-edge': ['/healthz', '/readyz'],
       'beacon-insights': ['/healthz', '/readyz'],
-      // The loader's control server has /healthz only (loader/control-app.ts).
-      'beacon-loader': ['/healthz'],
     };
     for (const [name, paths] of Object.entries(endpoints)) {
       for (const c of deployment(name).spec.template.spec.containers) {
