@@ -109,7 +109,7 @@ export class RegionRouter {
         stats.produced += messages.length;
         // Switch only when this call failed over. A produce that began on the old target and
         // finished after the probe moved the target back must not undo the return.
-        if (step > 0 && index !== this.active) this.switchTo(index, lastError);
+        if (step > 0 && index !== this.active) this.switchTo(index, { failedOver: lastError });
         else if (index === this.active && this.returning) {
           this.returning = false;
           this.backoff = 1;
@@ -125,15 +125,16 @@ export class RegionRouter {
     throw lastError;
   }
 
-  private switchTo(index: number, cause: unknown): void {
+  /** A failover (the target failed; `failedOver` is why), or the probe's return to an earlier region. */
+  private switchTo(index: number, how: { failedOver: unknown } | { returned: true }): void {
     const from = this.o.regions[this.active]?.name;
     const to = this.o.regions[index]?.name;
-    const fromStats = this.stats_[this.active];
-    if (fromStats && index > this.active) fromStats.failoversFrom += 1;
-    if (index > this.active) {
+    if ('failedOver' in how) {
+      const fromStats = this.stats_[this.active];
+      if (fromStats) fromStats.failoversFrom += 1;
       if (this.returning) this.backoff = Math.min(32, this.backoff * 2);
       this.returning = false;
-      this.o.logger.warn({ err: cause, from, to }, 'region unreachable; failing over');
+      this.o.logger.warn({ err: how.failedOver, from, to }, 'region unreachable; failing over');
     } else {
       this.returning = true;
       this.o.logger.info({ from, to }, 'region back; producing there again');
@@ -165,7 +166,7 @@ export class RegionRouter {
           () => false,
         );
         if (answered) {
-          this.switchTo(index, undefined);
+          this.switchTo(index, { returned: true });
           break;
         }
       }
