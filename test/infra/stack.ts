@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { cacheDir } from './cache-dir.ts';
 import { withFileLock } from './file-lock.ts';
 import { probeHive, runningHivePid, startHive, stopHive } from './hive.ts';
@@ -298,9 +298,16 @@ if (import.meta.main) {
     .option(
       '--regions <list>',
       'also a Kafka cluster per region (comma-separated), central, and MirrorMaker 2 replicating each to central',
+      (list: string) => {
+        try {
+          return parseRegionList(list);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
     )
-    .action(async (opts: { regions?: string }) => {
-      const regions = opts.regions === undefined ? undefined : parseRegionList(opts.regions);
+    .action(async (opts: { regions?: string[] }) => {
+      const regions = opts.regions;
       const started = Date.now();
       await stackUp('cli');
       console.log(
