@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers: `unit` needs no server; `integration` runs against the real
+// Three tiers: `unit` needs no server; `integration` runs against the real
 // Kafka, S3 server and HiveServer2 that test/infra starts (and stops, if it
-// started them) in its global setup.
+// started them) in its global setup; `regions` starts its own regional Kafka
+// clusters and MirrorMaker 2.
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
@@ -13,7 +14,12 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{edge,loader,insights,shared,test}/**/*.test.ts'],
-          exclude: ['**/*.integration.test.ts', '**/node_modules/**', 'edge/worker/**'],
+          exclude: [
+            '**/*.integration.test.ts',
+            '**/*.regions.test.ts',
+            '**/node_modules/**',
+            'edge/worker/**',
+          ],
           // Some unit tests spawn a CLI (node start.ts --check, loader/cli.ts): on two busy cores
           // that alone can pass vitest's 5 s default. A deadline against hangs, not a speed test.
           testTimeout: 30_000,
@@ -27,6 +33,17 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // The real servers share two cores: files run one at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        // Two regions, central and MirrorMaker 2, private to the test (test/infra/regions.ts):
+        // needs no shared stack, so no global setup; about 2-3 minutes on two cores.
+        test: {
+          name: 'regions',
+          include: ['test/regions/**/*.regions.test.ts'],
+          testTimeout: 420_000,
+          hookTimeout: 480_000,
           fileParallelism: false,
         },
       },

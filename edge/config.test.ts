@@ -73,6 +73,50 @@ describe('loadEdgeConfig', () => {
   });
 });
 
+describe('kafka.regions', () => {
+  const env = {
+    EDGE_PROJECTS: JSON.stringify([project]),
+    EDGE_IP_SALT: 'a-long-enough-salt',
+    EDGE_SPOOL_DIR: '/tmp/s',
+  };
+  const regions = [
+    { name: 'eu', brokers: ['127.0.0.1:1'] },
+    { name: 'us', brokers: ['127.0.0.1:2'] },
+  ];
+
+  it('takes an ordered list of regions instead of brokers (EDGE_REGIONS)', () => {
+    const config = loadEdgeConfig({ env: { ...env, EDGE_REGIONS: JSON.stringify(regions) } });
+    expect(config.kafka.regions).toEqual(regions);
+    expect(config.kafka.brokers).toBeUndefined();
+  });
+
+  it('refuses both brokers and regions, neither, a region twice, and a bad name', () => {
+    const both = () =>
+      loadEdgeConfig({
+        env: { ...env, KAFKA_BROKERS: '127.0.0.1:3', EDGE_REGIONS: JSON.stringify(regions) },
+      });
+    expect(both).toThrow(/kafka.brokers \(one cluster\) or kafka.regions/);
+    expect(() => loadEdgeConfig({ env })).toThrow(/kafka.brokers \(one cluster\) or kafka.regions/);
+    const twice = JSON.stringify([regions[0], regions[0]]);
+    expect(() => loadEdgeConfig({ env: { ...env, EDGE_REGIONS: twice } })).toThrow(/region eu twice/);
+    const bad = JSON.stringify([{ name: 'EU.west', brokers: ['127.0.0.1:1'] }]);
+    expect(() => loadEdgeConfig({ env: { ...env, EDGE_REGIONS: bad } })).toThrow(
+      /lower-case letters and digits/,
+    );
+  });
+
+  it('refuses a sink deadline too short for one attempt per region', async () => {
+    const config = parseEdgeConfig({
+      projects: [project],
+      ipSalt: 'a-long-enough-salt',
+      spool: { dir },
+      kafka: { regions, failover: { attemptTimeoutMs: 1500 } },
+      sink: { produceTimeoutMs: 2000 },
+    });
+    await expect(startEdge(config)).rejects.toThrow(/sink.produceTimeoutMs \(2000\) must be at least/);
+  });
+});
+
 describe('parseEdgeConfig', () => {
   const minimal = { projects: [project], ipSalt: 'a-long-enough-salt', spool: { dir: '/tmp/s' } };
 

@@ -6,7 +6,8 @@
  *
  * Environment: EDGE_HOST, EDGE_PORT, EDGE_PROJECTS (JSON array),
  * EDGE_PROJECTS_FILE, EDGE_IP_SALT, EDGE_RELAY_SECRET, EDGE_COUNTRY_HEADER,
- * EDGE_CLIENT_IP_HEADER, KAFKA_BROKERS (comma-separated), EDGE_TOPIC,
+ * EDGE_CLIENT_IP_HEADER, KAFKA_BROKERS (comma-separated), EDGE_REGIONS (JSON
+ * array of {name, brokers}, the own region first), EDGE_TOPIC,
  * EDGE_TOPIC_PARTITIONS, EDGE_SPOOL_DIR, EDGE_SPOOL_MAX_BYTES.
  *
  * Also the edge's section of the pipeline file (shared/config/pipeline-config.ts):
@@ -53,9 +54,43 @@ const sinkSchema = z.strictObject({
     .default({ minMs: 200, maxMs: 5000 }),
 });
 
+/** Region failover's timings when `kafka.failover` is not set. */
+export const FAILOVER_DEFAULTS = { attemptTimeoutMs: 1000, probeIntervalMs: 2000 } as const;
+
+const regionSchema = z.strictObject({
+  /** Also the prefix of the replica topic on central (`<name>.events`, docs/regions.md). */
+  name: z.string().regex(/^[a-z][a-z0-9]{0,15}$/, 'region names are lower-case letters and digits'),
+  brokers: kafkaBrokersSchema,
+});
+
 const kafkaSchema = z.strictObject({
-  /** Unset when the caller passes a bus to `startEdge` (one machine: the local log). */
+  /** Unset when the caller passes a bus to `startEdge` (one machine: the local log), or with `regions`. */
   brokers: kafkaBrokersSchema.optional(),
+  /**
+   * Instead of `brokers`: the regions' clusters in order of preference, the edge's own first.
+   * Produces go to the first that answers and return to the own one when it recovers
+   * (sink/region-router.ts).
+   */
+  regions: z
+    .array(regionSchema)
+    .min(1)
+    .superRefine((regions, ctx) => {
+      const seen = new Set<string>();
+      for (const [i, r] of regions.entries()) {
+        if (seen.has(r.name))
+          ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `region ${r.name} twice` });
+        seen.add(r.name);
+      }
+    })
+    .optional(),
+  /** With `regions`: a produce slower than `attemptTimeoutMs` goes to the next region; the own one is probed every `probeIntervalMs`. */
+  // Absent unless set (configs without regions parse as before); FAILOVER_DEFAULTS fills it.
+  failover: z
+    .strictObject({
+      attemptTimeoutMs: z.number().int().positive().default(FAILOVER_DEFAULTS.attemptTimeoutMs),
+      probeIntervalMs: z.number().int().positive().default(FAILOVER_DEFAULTS.probeIntervalMs),
+    })
+    .optional(),
   clientId: z.string().default('beacon-edge'),
   /** Which Kafka client produces (shared/bus/README.md, "Measurements"). */
   client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
@@ -106,10 +141,10 @@ export const edgeConfigSchema = z.strictObject({
   shutdownGraceMs: z.number().int().nonnegative().default(10_000),
 });
 
-// The standalone edge (`node edge/node.ts`) has no bus but Kafka: a missing broker list is a config error there.
+// The standalone edge (`node edge/node.ts`) has no bus but Kafka: brokers or regions, exactly one.
 const standaloneEdgeConfigSchema = edgeConfigSchema.extend({
-  kafka: kafkaSchema.extend({
-    brokers: kafkaBrokersSchema,
+  kafka: kafkaSchema.refine((k) => (k.brokers === undefined) !== (k.regions === undefined), {
+    message: 'set kafka.brokers (one cluster) or kafka.regions (failover across regions), not both',
   }),
 });
 
@@ -205,6 +240,7 @@ function overlayEnv(base: Record<string, unknown>, env: Env): Record<string, unk
   if (env.EDGE_COUNTRY_HEADER) config.countryHeader = env.EDGE_COUNTRY_HEADER;
   if (env.EDGE_CLIENT_IP_HEADER) config.clientIpHeader = env.EDGE_CLIENT_IP_HEADER;
   if (env.KAFKA_BROKERS) kafka.brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim());
+  if (env.EDGE_REGIONS) kafka.regions = parseJsonText(env.EDGE_REGIONS, 'EDGE_REGIONS');
   if (env.EDGE_TOPIC) kafka.topic = env.EDGE_TOPIC;
   if (env.EDGE_KAFKA_CLIENT) kafka.client = env.EDGE_KAFKA_CLIENT;
   if (env.EDGE_TOPIC_PARTITIONS) kafka.partitions = Number(env.EDGE_TOPIC_PARTITIONS);

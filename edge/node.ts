@@ -31,7 +31,7 @@ import { listenOnNode } from '../shared/node-server.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
-import { ConfigError, type EdgeConfig, loadEdgeConfig } from './config.ts';
+import { ConfigError, type EdgeConfig, FAILOVER_DEFAULTS, loadEdgeConfig } from './config.ts';
 import {
   EDGE_OWN_KEYS,
   type EdgePipelineConfig,
@@ -43,6 +43,8 @@ import { createPromEdgeMetrics } from './prom-metrics.ts';
 import { DiskSpool } from './sink/disk-spool.ts';
 import type { EventSink } from './sink/event-sink.ts';
 import { KafkaOrSpoolSink } from './sink/kafka-or-spool-sink.ts';
+import { registerRegionMetrics } from './sink/region-metrics.ts';
+import { RegionRouter } from './sink/region-router.ts';
 import { registerSinkMetrics } from './sink/sink-metrics.ts';
 import { trackerScript } from './tracker/serve.ts';
 
@@ -63,6 +65,8 @@ export interface EdgeHandle {
   port: number;
   sink: KafkaOrSpoolSink;
   spool: DiskSpool;
+  /** With `kafka.regions` (and no bus passed in): which region takes the produces, and how each did. */
+  regions: RegionRouter | undefined;
   /** Graceful stop (what SIGTERM does). */
   close(): Promise<void>;
 }
@@ -72,7 +76,9 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
   const registry = options.registry ?? new Registry();
   if (!options.registry) collectDefaultMetrics({ register: registry });
   const ownsBus = !options.bus;
-  const bus = options.bus ?? (await kafkaBusOf(config, logger));
+  const regions = options.bus ? undefined : await regionRouterOf(config, logger);
+  const bus = options.bus ?? regions ?? (await kafkaBusOf(config, logger));
+  if (regions) registerRegionMetrics(registry, regions);
 
   const spool = await DiskSpool.open({ ...config.spool, logger: logger.child({ component: 'spool' }) });
   const sink = new KafkaOrSpoolSink({
@@ -136,7 +142,36 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     })();
     return closed;
   };
-  return { url, port, sink, spool, close };
+  return { url, port, sink, spool, regions, close };
+}
+
+/** With `kafka.regions`: a Kafka client per region behind the failover router. */
+async function regionRouterOf(config: EdgeConfig, logger: Logger): Promise<RegionRouter | undefined> {
+  const { regions, clientId, client, topic } = config.kafka;
+  if (!regions) return undefined;
+  const failover = config.kafka.failover ?? FAILOVER_DEFAULTS;
+  // The sink's deadline covers one produce through the router: one attempt per region.
+  if (config.sink.produceTimeoutMs < failover.attemptTimeoutMs * regions.length) {
+    throw new ConfigError(
+      `sink.produceTimeoutMs (${config.sink.produceTimeoutMs}) must be at least kafka.failover.attemptTimeoutMs × regions ` +
+        `(${failover.attemptTimeoutMs} × ${regions.length}), or a failover never gets its turn before the sink spools`,
+    );
+  }
+  const buses = await Promise.all(
+    regions.map(async (r) => ({
+      name: r.name,
+      bus: await createKafkaClientBus(
+        { brokers: r.brokers, clientId, client },
+        logger.child({ component: 'kafka', region: r.name }),
+      ),
+    })),
+  );
+  return new RegionRouter({
+    regions: buses,
+    topic,
+    ...failover,
+    logger: logger.child({ component: 'regions' }),
+  });
 }
 
 /** The edge's own Kafka client, when the caller passes no bus: then the config must name brokers. */
@@ -144,7 +179,7 @@ async function kafkaBusOf(config: EdgeConfig, logger: Logger): Promise<EventBus>
   const { brokers, clientId, client } = config.kafka;
   if (!brokers) {
     throw new ConfigError(
-      'The edge has no bus: list Kafka brokers under "kafka.brokers" (or set KAFKA_BROKERS), or pass a bus to startEdge',
+      'The edge has no bus: list Kafka brokers under "kafka.brokers" (or set KAFKA_BROKERS) or regions under "kafka.regions", or pass a bus to startEdge',
     );
   }
   return createKafkaClientBus({ brokers, clientId, client }, logger.child({ component: 'kafka' }));

@@ -30,7 +30,8 @@ import { serialiseEvent } from './serialise-event.ts';
 import { decodeSpooledMessage, encodeSpooledMessage, type SpooledMessage } from './spooled-message.ts';
 
 export interface KafkaOrSpoolSinkOptions {
-  bus: EventBus;
+  /** One cluster's bus, or the region router (region-router.ts) across several. */
+  bus: Pick<EventBus, 'produce'>;
   topic: string;
   spool: DiskSpool;
   logger: Logger;

@@ -6,6 +6,8 @@
  *                             answers a real client, then write stack.env
  *   npm run stack -- down     stop exactly the processes named by the pid files
  *   npm run stack -- status   each server up or down, with its endpoint
+ *   npm run stack -- up --regions eu,us   also a Kafka cluster per region, `central` and
+ *                             MirrorMaker 2 between them (stack-regions.ts, docs/regions.md)
  *
  * Each server records who started it (`owner`: the CLI, or a test run's global setup), so a
  * test run stops only what a test run started and never a stack someone brought up by hand.
@@ -14,13 +16,14 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { cacheDir } from './cache-dir.ts';
 import { withFileLock } from './file-lock.ts';
 import { probeHive, runningHivePid, startHive, stopHive } from './hive.ts';
 import { waitUntilReady } from './java-process.ts';
 import { probeKafka, runningKafkaPid, startKafka, stopKafka } from './kafka.ts';
 import { fetchJars } from './maven.ts';
+import { parseRegionList } from './regions.ts';
 import { probeS3, runningS3proxyPid, startS3proxy, stopS3proxy } from './s3proxy.ts';
 import { writeStackEnv } from './stack-env.ts';
 import {
@@ -34,6 +37,7 @@ import {
   stackPorts,
   stackServerDirs,
 } from './stack-layout.ts';
+import { regionsDown, regionsStatusLines, regionsUp } from './stack-regions.ts';
 
 export type StackOwner = 'cli' | 'tests';
 
@@ -291,17 +295,37 @@ if (import.meta.main) {
   program
     .command('up')
     .description('start what is not running, wait until all answer, write stack.env')
-    .action(async () => {
+    .option(
+      '--regions <list>',
+      'also a Kafka cluster per region (comma-separated), central, and MirrorMaker 2 replicating each to central',
+      (list: string) => {
+        try {
+          return parseRegionList(list);
+        } catch (error) {
+          throw new InvalidArgumentError((error as Error).message);
+        }
+      },
+    )
+    .action(async (opts: { regions?: string[] }) => {
+      const regions = opts.regions;
       const started = Date.now();
       await stackUp('cli');
       console.log(
         `Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s; endpoints in ${stackEnvFile()}`,
       );
+      if (regions) {
+        const at = Date.now();
+        const env = await regionsUp(regions);
+        console.log(
+          `Regions ${regions.join(', ')} + central + MirrorMaker 2 up in ${((Date.now() - at) / 1000).toFixed(1)} s; endpoints in ${env}`,
+        );
+      }
     });
   program
     .command('down')
     .description('stop the servers named by the pid files')
     .action(async () => {
+      await regionsDown();
       await stackDown();
       console.log('Stack down');
     });
@@ -314,6 +338,7 @@ if (import.meta.main) {
         const state = s.pid === undefined ? 'down' : s.answers ? `up (${how})` : `NOT ANSWERING (${how})`;
         console.log(`${s.server.padEnd(6)} ${state.padEnd(42)} ${s.endpoint}`);
       }
+      for (const line of await regionsStatusLines()) console.log(line);
       console.log(existsSync(stackEnvFile()) ? `env: ${stackEnvFile()}` : 'env: none (stack not up)');
     });
   await program.parseAsync();
