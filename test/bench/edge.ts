@@ -6,16 +6,26 @@
  * for a fixed duration per row; the two servers run one at a time in this
  * process. Events carry no messageId, so the edge mints one per event and
  * every acknowledged event is a distinct Kafka message: the topic's
- * watermarks must grow by exactly the acknowledged count.
+ * watermarks must grow by at least the acknowledged count.
+ *
+ * Every row also reports what it cost: CPU seconds of this process (the edge,
+ * or the bare server; both run here, one at a time) and of the broker and
+ * autocannon, each read from /proc/<pid>/stat, so "events per edge
+ * CPU-second" is the edge's own cost, the broker's apart; the peak RSS; the
+ * latency at half the rate the edge just reached; and the ratio to the bare
+ * ceiling measured in the same run, with the load average, because absolute
+ * numbers on a shared machine move with its load. The issue's goals are
+ * printed last, each with this run's figure.
  *
  * Run: `npm run bench:edge` (`-- --duration 5 --connections 32`).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import kafkajs from 'kafkajs';
@@ -26,7 +36,9 @@ import { freePort } from '../../edge/testing/edge-it-fixture.ts';
 import type { EventBus } from '../../shared/bus/bus.ts';
 import { createKafkaBus } from '../../shared/bus/kafka-bus.ts';
 import { openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
+import { runningKafkaPid } from '../infra/kafka.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
+import { stackServerDirs } from '../infra/stack-layout.ts';
 
 const program = new Command()
   .name('bench:edge')
@@ -36,6 +48,9 @@ const program = new Command()
   .option('--batch-sizes <list>', 'events per request', '1,20,100')
   .option('--brokers <list>', 'comma-separated brokers (default: the shared stack’s)')
   .option('--no-ceiling', 'skip the bare node:http rows (to profile the edge alone)')
+  .option('--warmup <s>', 'seconds of unmeasured load before each server’s rows (JIT, connections)', '2')
+  .option('--no-half-rate', 'skip the latency run at half the maximum rate')
+  .option('--broker-pid <pid>', 'the broker process whose CPU to report (default: the shared stack’s)')
   .option(
     '--bus <kind>',
     'kafka (the product) or local (the embedded log, fsync interval: the pipeline without Kafka)',
@@ -51,6 +66,9 @@ const opts = program.opts<{
   batchSizes: string;
   brokers?: string;
   ceiling: boolean;
+  halfRate: boolean;
+  warmup: string;
+  brokerPid?: string;
   inFlight?: string;
   groupMessages?: string;
   bus: string;
@@ -98,19 +116,86 @@ interface LoadResult {
   seconds: number;
   p50: number;
   p99: number;
+  /** CPU seconds (user + system, from /proc/<pid>/stat) of each watched process during the load. */
+  cpu: Record<string, number>;
+  /** Peak resident set of this process (the edge or the bare server) during the load, MiB. */
+  peakRssMiB: number;
 }
 
-/** autocannon in a child process, so the load generator does not share our event loop. */
-async function load(url: string, bodyFile: string): Promise<LoadResult> {
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** CPU seconds (user + system, all threads) a process has used so far; NaN once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime: fields 14 and 15
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Resets this process's peak RSS (VmHWM) so the next reading is the peak of one row. */
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not permitted: the reading is then the peak since start, still an upper bound.
+  }
+}
+
+function peakRssMiB(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+}
+
+/**
+ * autocannon in a child process, so the load generator does not share our event loop.
+ * `rate`: requests per second across all connections (autocannon -R), else as fast as answered.
+ * `watch`: processes whose CPU time is read before and after (name → pid).
+ */
+async function load(
+  url: string,
+  bodyFile: string,
+  watch: Record<string, number>,
+  rate?: number,
+  seconds = duration,
+): Promise<LoadResult> {
   const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [cli, '-j', '-c', String(connections), '-d', String(duration), '-m', 'POST'];
+  const args = [cli, '-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
+  if (rate !== undefined) args.push('-R', String(Math.max(1, Math.round(rate))));
   args.push('-H', 'content-type=application/json', '-H', `authorization=${AUTH}`, '-i', bodyFile, url);
+  resetPeakRss();
+  const before = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid)]));
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The load generator's own CPU, sampled while it runs (its /proc entry goes with it).
+  let loadgenCpu = 0;
+  const sampler = setInterval(() => {
+    const s = cpuSeconds(child.pid ?? -1);
+    if (!Number.isNaN(s)) loadgenCpu = s;
+  }, 100);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {
     out += chunk.toString();
   });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearInterval(sampler);
+  const cpu = Object.fromEntries(
+    Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid) - (before[name] ?? Number.NaN)]),
+  );
+  cpu.loadgen = loadgenCpu;
   if (code !== 0) throw new Error(`autocannon exited with ${code}`);
   const r = JSON.parse(out) as {
     '2xx': number;
@@ -126,7 +211,15 @@ async function load(url: string, bodyFile: string): Promise<LoadResult> {
     seconds: r.duration,
     p50: r.latency.p50,
     p99: r.latency.p99,
+    cpu,
+    peakRssMiB: peakRssMiB(),
   };
+}
+
+/** Unmeasured load first, so JIT compilation and connection set-up stay out of the rows. */
+async function warmUp(url: string, bodyFile: string): Promise<void> {
+  const seconds = Number(opts.warmup);
+  if (seconds > 0) await load(url, bodyFile, {}, undefined, seconds);
 }
 
 /** The ceiling: read the body, parse it, answer 200. */
@@ -177,7 +270,10 @@ async function main(): Promise<void> {
   );
   const bare = await startBareServer();
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
-  const rows: string[][] = [];
+  const brokerPid = local ? undefined : await brokerProcess();
+  const watch: Record<string, number> = { self: process.pid, ...(brokerPid ? { broker: brokerPid } : {}) };
+  const loadBefore = loadAverage();
+  const rows: Row[] = [];
   try {
     for (let waited = 0; (await reader.watermarks(topic).catch(() => [])).length === 0; waited++) {
       if (waited > 120) throw new Error(`topic ${topic} was never created`);
@@ -188,10 +284,15 @@ async function main(): Promise<void> {
       const body = JSON.stringify({ batch: Array.from({ length: size }, (_, i) => event(i)) });
       await writeFile(bodyFile, body);
 
+      await warmUp(`${edge.url}/v1/batch`, bodyFile);
       const before = await totalMessages(reader, topic);
       const spooledBefore = edge.sink.stats().spooled;
-      const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile);
-      const acked = edgeRun.ok * size;
+      const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile, watch);
+      // Latency where the edge is not saturated: half the rate it just reached.
+      const halfRun = opts.halfRate
+        ? await load(`${edge.url}/v1/batch`, bodyFile, watch, edgeRun.ok / edgeRun.seconds / 2)
+        : undefined;
+      const acked = (edgeRun.ok + (halfRun?.ok ?? 0)) * size;
       // Acknowledged means durable; wait for any spooled part to be drained too.
       let onKafka = 0;
       for (let i = 0; i < 600 && onKafka < acked; i++) {
@@ -204,24 +305,22 @@ async function main(): Promise<void> {
         throw new Error(`batch ${size}: ${acked} acknowledged, but only ${onKafka} on Kafka`);
       const spooled = edge.sink.stats().spooled - spooledBefore;
 
-      const bareRun = opts.ceiling
-        ? await load(bareUrl, bodyFile)
-        : { ok: Number.NaN, non2xx: 0, errors: 0, seconds: 1, p50: Number.NaN, p99: Number.NaN };
-      const edgeRate = acked / edgeRun.seconds;
-      const bareRate = (bareRun.ok * size) / bareRun.seconds;
-      rows.push([
-        String(size),
-        `${Math.round(body.length / size)}`,
-        fmt(edgeRate),
-        fmt(edgeRun.ok / edgeRun.seconds),
-        `${edgeRun.p50}/${edgeRun.p99}`,
-        String(edgeRun.non2xx + edgeRun.errors),
-        String(spooled),
-        fmt(bareRate),
-        `${bareRun.p50}/${bareRun.p99}`,
-        `${((100 * edgeRate) / bareRate).toFixed(1)}%`,
-      ]);
-      process.stderr.write(`batch ${size}: edge ${fmt(edgeRate)} ev/s, bare ${fmt(bareRate)} ev/s\n`);
+      if (opts.ceiling) await warmUp(bareUrl, bodyFile);
+      const bareRun = opts.ceiling ? await load(bareUrl, bodyFile, { self: process.pid }) : undefined;
+      const row: Row = {
+        size,
+        bytesPerEvent: Math.round(body.length / size),
+        edge: edgeRun,
+        half: halfRun,
+        bare: bareRun,
+        spooled,
+      };
+      rows.push(row);
+      process.stderr.write(
+        `batch ${size}: edge ${fmt(rate(edgeRun, size))} ev/s, ${fmt(perCpu(edgeRun, size))} ev per edge CPU-s` +
+          (bareRun ? `, bare ${fmt(rate(bareRun, size))} ev/s` : '') +
+          ` (load ${loadAverage()})\n`,
+      );
     }
   } finally {
     await edge.close();
@@ -236,18 +335,110 @@ async function main(): Promise<void> {
     'edge ev/s (on the bus)',
     'edge req/s',
     'edge p50/p99 ms',
-    'edge non-2xx',
+    'p50/p99 ms at half rate',
+    'non-2xx',
     'spooled',
+    'edge CPU s',
+    'broker CPU s',
+    'autocannon CPU s',
+    'ev per edge CPU-s',
+    'edge peak RSS MiB',
     'bare ev/s',
     'bare p50/p99 ms',
-    'edge/bare',
+    'bare CPU s',
+    'bare ev per CPU-s',
+    'edge/bare ev/s',
   ];
+  const na = '–';
   console.log(
-    `\nNode ${process.version}, ${connections} connections, ${duration} s per row, Kafka ${brokers.join(',')}\n`,
+    `\nNode ${process.version}, ${cpus().length} cores, ${connections} connections, ${duration} s per row, ` +
+      `${local ? 'local log' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
+      `load average ${loadBefore} at start, ${loadAverage()} at end\n`,
   );
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
-  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  for (const r of rows) {
+    const e = r.edge;
+    console.log(
+      `| ${[
+        r.size,
+        r.bytesPerEvent,
+        fmt(rate(e, r.size)),
+        fmt(e.ok / e.seconds),
+        `${e.p50}/${e.p99}`,
+        r.half ? `${r.half.p50}/${r.half.p99}` : na,
+        e.non2xx + e.errors + (r.half ? r.half.non2xx + r.half.errors : 0),
+        r.spooled,
+        e.cpu.self!.toFixed(1),
+        e.cpu.broker === undefined ? na : e.cpu.broker.toFixed(1),
+        e.cpu.loadgen!.toFixed(1),
+        fmt(perCpu(e, r.size)),
+        Math.round(e.peakRssMiB),
+        r.bare ? fmt(rate(r.bare, r.size)) : na,
+        r.bare ? `${r.bare.p50}/${r.bare.p99}` : na,
+        r.bare ? r.bare.cpu.self!.toFixed(1) : na,
+        r.bare ? fmt(perCpu(r.bare, r.size)) : na,
+        r.bare ? ratio(rate(e, r.size), rate(r.bare, r.size)) : na,
+      ].join(' | ')} |`,
+    );
+  }
+  printGoals(rows);
+}
+
+interface Row {
+  size: number;
+  bytesPerEvent: number;
+  edge: LoadResult;
+  half: LoadResult | undefined;
+  bare: LoadResult | undefined;
+  spooled: number;
+}
+
+/** Events per second of wall time that a run got acknowledged. */
+function rate(r: LoadResult, size: number): number {
+  return (r.ok * size) / r.seconds;
+}
+
+/** Events per CPU-second of the server process itself (the broker's and autocannon's CPU apart). */
+function perCpu(r: LoadResult, size: number): number {
+  return (r.ok * size) / r.cpu.self!;
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
+}
+
+/** The issue's goals, each with this run's figure beside it. */
+function printGoals(rows: Row[]): void {
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log('\nGoals (this run):');
+  const big = rows.find((r) => r.size === 100);
+  if (big) {
+    const v = perCpu(big.edge, 100);
+    console.log(
+      `- batch 100: ${fmt(v)} events per edge CPU-second (broker ${big.edge.cpu.broker?.toFixed(1) ?? '?'} CPU s apart), goal ≥ 150,000: ${mark(v >= 150_000)}`,
+    );
+  }
+  for (const r of rows) {
+    if (!r.bare) continue;
+    const q = rate(r.edge, r.size) / rate(r.bare, r.size);
+    console.log(
+      `- batch ${r.size}: edge/bare = ${fmt(rate(r.edge, r.size))} / ${fmt(rate(r.bare, r.size))} = ${q.toFixed(2)}, goal ≥ 0.5: ${mark(q >= 0.5)}`,
+    );
+  }
+  for (const r of rows) {
+    if (!r.half) continue;
+    console.log(
+      `- batch ${r.size}: p99 at half the max rate (${fmt(r.half.ok / r.half.seconds)} req/s) = ${r.half.p99} ms, goal < 50: ${mark(r.half.p99 < 50)}`,
+    );
+  }
+}
+
+/** The shared stack's broker process, when the benchmark uses that broker (else --broker-pid). */
+async function brokerProcess(): Promise<number | undefined> {
+  if (opts.brokerPid) return Number(opts.brokerPid);
+  if (opts.brokers) return undefined;
+  return runningKafkaPid(stackServerDirs('kafka').dataDir);
 }
 
 function fmt(n: number): string {
