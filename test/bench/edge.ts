@@ -21,12 +21,13 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import * as inspector from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
@@ -36,6 +37,7 @@ import { freePort } from '../../edge/testing/edge-it-fixture.ts';
 import type { EventBus } from '../../shared/bus/bus.ts';
 import { createKafkaBus } from '../../shared/bus/kafka-bus.ts';
 import { openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
+import { createPlatformaticKafkaBus } from '../../shared/bus/platformatic-kafka-bus.ts';
 import { runningKafkaPid } from '../infra/kafka.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 import { stackServerDirs } from '../infra/stack-layout.ts';
@@ -49,6 +51,7 @@ const program = new Command()
   .option('--brokers <list>', 'comma-separated brokers (default: the shared stack’s)')
   .option('--no-ceiling', 'skip the bare node:http rows (to profile the edge alone)')
   .option('--warmup <s>', 'seconds of unmeasured load before each server’s rows (JIT, connections)', '2')
+  .option('--profile <dir>', 'write a CPU profile of each measured edge row (not the warm-up) to <dir>')
   .option('--no-half-rate', 'skip the latency run at half the maximum rate')
   .option('--broker-pid <pid>', 'the broker process whose CPU to report (default: the shared stack’s)')
   .option(
@@ -57,6 +60,10 @@ const program = new Command()
     'kafka',
   )
   .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic', 'kafkajs')
+  .option(
+    '--compression <codec>',
+    'the edge producer’s compression: gzip (the default), none, or on platformatic also lz4, snappy, zstd',
+  )
   .option('--in-flight <n>', 'sink.maxInFlight of the edge (groups produced at once)')
   .option('--group-messages <n>', 'sink.maxBatchMessages of the edge (events in one produce)');
 program.parse();
@@ -68,11 +75,13 @@ const opts = program.opts<{
   ceiling: boolean;
   halfRate: boolean;
   warmup: string;
+  profile?: string;
   brokerPid?: string;
   inFlight?: string;
   groupMessages?: string;
   bus: string;
   client: string;
+  compression?: string;
 }>();
 if (opts.client !== 'kafkajs' && opts.client !== 'platformatic') {
   throw new Error(`--client must be kafkajs or platformatic, not ${opts.client}`);
@@ -216,6 +225,23 @@ async function load(
   };
 }
 
+/** This process's CPU profile (node:inspector), for the measured load only: no start-up, no warm-up. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 /** Unmeasured load first, so JIT compilation and connection set-up stay out of the rows. */
 async function warmUp(url: string, bodyFile: string): Promise<void> {
   const seconds = Number(opts.warmup);
@@ -247,6 +273,18 @@ async function main(): Promise<void> {
   const local =
     opts.bus === 'local' ? await openLocalLogBus({ dir: join(work, 'bus'), fsync: 'interval' }) : undefined;
   const reader: EventBus = local ?? createKafkaBus({ brokers, clientId: 'bench-edge-reader' });
+  // A compression other than the default: the edge gets a bus built here with it.
+  const producer: EventBus | undefined =
+    local ??
+    (opts.compression === undefined
+      ? undefined
+      : kafkaClient === 'platformatic'
+        ? createPlatformaticKafkaBus({
+            brokers,
+            clientId: 'bench-edge',
+            compression: opts.compression as 'gzip',
+          })
+        : createKafkaBus({ brokers, clientId: 'bench-edge', compression: opts.compression as 'gzip' }));
   const edge = await startEdge(
     parseEdgeConfig({
       port: await freePort(),
@@ -266,7 +304,7 @@ async function main(): Promise<void> {
         ...(opts.groupMessages ? { maxBatchMessages: Number(opts.groupMessages) } : {}),
       },
     }),
-    { logger: pino({ level: 'error' }), ...(local ? { bus: local } : {}) },
+    { logger: pino({ level: 'error' }), ...(producer ? { bus: producer } : {}) },
   );
   const bare = await startBareServer();
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
@@ -287,7 +325,9 @@ async function main(): Promise<void> {
       await warmUp(`${edge.url}/v1/batch`, bodyFile);
       const before = await totalMessages(reader, topic);
       const spooledBefore = edge.sink.stats().spooled;
+      const profiler = opts.profile ? await startProfiler() : undefined;
       const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile, watch);
+      if (profiler) await profiler.stop(join(opts.profile!, `edge-batch-${size}.cpuprofile`));
       // Latency where the edge is not saturated: half the rate it just reached.
       const halfRun = opts.halfRate
         ? await load(`${edge.url}/v1/batch`, bodyFile, watch, edgeRun.ok / edgeRun.seconds / 2)
@@ -326,6 +366,7 @@ async function main(): Promise<void> {
     await edge.close();
     await new Promise((r) => bare.close(r));
     await reader.close();
+    if (producer && producer !== local) await producer.close();
     if (!local) await deleteTopic(topic);
     await rm(work, { recursive: true, force: true });
   }
@@ -352,7 +393,7 @@ async function main(): Promise<void> {
   const na = '–';
   console.log(
     `\nNode ${process.version}, ${cpus().length} cores, ${connections} connections, ${duration} s per row, ` +
-      `${local ? 'local log' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
+      `${local ? 'local log' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, ${opts.compression ?? 'gzip'}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
       `load average ${loadBefore} at start, ${loadAverage()} at end\n`,
   );
   console.log(`| ${header.join(' | ')} |`);
