@@ -31,6 +31,12 @@ export interface ValidateOptions {
   maxEventBytes: number;
   /** Decoded body size: when it fits in one event's limit, no event can be over. */
   bodyBytes: number;
+  /**
+   * Upper bounds on each batch event's JSON length in UTF-16 units, from the
+   * parse step's scan (json-guard.ts): an event whose bound cannot reach the
+   * limit is not serialised to be measured.
+   */
+  eventBounds?: readonly number[] | undefined;
 }
 
 export function validateEvents(body: unknown, kind: EndpointKind, options: ValidateOptions): ValidatedBatch {
@@ -47,8 +53,12 @@ export function validateEvents(body: unknown, kind: EndpointKind, options: Valid
   const sentAt = typeof body.sentAt === 'string' ? body.sentAt : undefined;
   const result: ValidatedBatch = { events: [], rejected: [], ...(sentAt ? { sentAt } : {}) };
   const checkSize = options.bodyBytes > options.maxEventBytes;
+  const max = options.maxEventBytes;
+  const bounds = options.eventBounds?.length === body.batch.length ? options.eventBounds : undefined;
   body.batch.forEach((raw: unknown, index: number) => {
-    if (checkSize && jsonBytes(raw, options.maxEventBytes) > options.maxEventBytes) {
+    // A UTF-16 unit is at most 3 UTF-8 bytes.
+    const surelySmall = bounds !== undefined && bounds[index]! * 3 <= max;
+    if (checkSize && !surelySmall && jsonBytes(raw, max) > max) {
       result.rejected.push({
         index,
         reason: 'event_too_large',

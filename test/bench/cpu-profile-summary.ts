@@ -6,7 +6,7 @@
  *
  * Run: `node test/bench/cpu-profile-summary.ts <file.cpuprofile> [--top 25]`
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 interface ProfileNode {
   id: number;
@@ -27,6 +27,10 @@ const [file, ...rest] = process.argv.slice(2);
 if (!file) throw new Error('usage: cpu-profile-summary.ts <file.cpuprofile> [--top N]');
 const top = rest[0] === '--top' ? Number(rest[1]) : 25;
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+// Written by bench:edge beside the profile: how many events (and requests) it covers.
+const covered = existsSync(`${file}.json`)
+  ? (JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { events: number; requests: number })
+  : undefined;
 
 // Self time per node from the sample deltas (hitCount alone ignores the sampling jitter).
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -73,20 +77,21 @@ function groupOf(fn: string, url: string): string {
 
 function print(title: string, entries: Map<string, number>, n: number): void {
   console.log(`\n${title}\n`);
-  console.log('| self ms | % of busy | function |');
-  console.log('|---:|---:|---|');
-  for (const [name, us] of [...entries]
-    .filter(([k]) => k !== '(idle)')
-    .sort((a, b) => b[1] - a[1])
-    .slice(0, n)) {
-    console.log(
-      `| ${(us / 1000).toFixed(0)} | ${((100 * us) / busy).toFixed(1)} % | ${name.replace(/\|/g, '\\|')} |`,
-    );
+  console.log(`| self ms | % of busy |${covered ? ' µs per event |' : ''} function |`);
+  console.log(`|---:|---:|${covered ? '---:|' : ''}---|`);
+  const rows = [...entries].filter(([k]) => k !== '(idle)').sort((a, b) => b[1] - a[1]);
+  for (const [name, us] of rows.slice(0, n)) {
+    const perEvent = covered ? ` ${(us / covered.events).toFixed(2)} |` : '';
+    const share = ((100 * us) / busy).toFixed(1);
+    console.log(`| ${(us / 1000).toFixed(0)} | ${share} % |${perEvent} ${name.replace(/\|/g, '\\|')} |`);
   }
 }
 
 console.log(
-  `${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (not idle), ${profile.samples.length} samples`,
+  `${file}: ${(total / 1e6).toFixed(1)} s profiled, ${(busy / 1e6).toFixed(1)} s busy (not idle), ${profile.samples.length} samples` +
+    (covered
+      ? `, ${covered.events} events in ${covered.requests} requests: ${(busy / covered.events).toFixed(1)} µs busy per event`
+      : ''),
 );
 print('Top functions by self time', fns, top);
 print('By module', groups, top);

@@ -327,7 +327,13 @@ async function main(): Promise<void> {
       const spooledBefore = edge.sink.stats().spooled;
       const profiler = opts.profile ? await startProfiler() : undefined;
       const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile, watch);
-      if (profiler) await profiler.stop(join(opts.profile!, `edge-batch-${size}.cpuprofile`));
+      if (profiler) {
+        const file = join(opts.profile!, `edge-batch-${size}.cpuprofile`);
+        await profiler.stop(file);
+        // Beside it, what the profile covered: the summary divides by these counts.
+        const events = edgeRun.ok * size;
+        await writeFile(`${file}.json`, JSON.stringify({ events, requests: edgeRun.ok, cpu: edgeRun.cpu }));
+      }
       // Latency where the edge is not saturated: half the rate it just reached.
       const halfRun = opts.halfRate
         ? await load(`${edge.url}/v1/batch`, bodyFile, watch, edgeRun.ok / edgeRun.seconds / 2)
