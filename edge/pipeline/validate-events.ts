@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { InputError } from '../../shared/errors.ts';
 import type { EventType } from '../../shared/event.ts';
 import { isRecord } from './authenticate.ts';
-import { type IncomingEvent, incomingEventSchema } from './event-schema.ts';
+import { fastParseIncomingEvent, type IncomingEvent, incomingEventSchema } from './event-schema.ts';
 import { payloadTooLarge } from './read-body.ts';
 
 /** `batch` for /v1/batch and /v1/b; otherwise the call type the path names. */
@@ -66,6 +66,11 @@ export function validateEvents(body: unknown, kind: EndpointKind, options: Valid
       });
       return;
     }
+    const fast = fastParseIncomingEvent(raw);
+    if (fast) {
+      result.events.push(fast);
+      return;
+    }
     const parsed = incomingEventSchema.safeParse(raw);
     if (parsed.success) result.events.push(parsed.data);
     else result.rejected.push({ index, reason: 'invalid_event', message: describe(parsed.error) });
@@ -84,7 +89,10 @@ function validateSingle(body: unknown, kind: EventType, options: ValidateOptions
     throw payloadTooLarge(options.maxEventBytes, 'Event');
   }
   // The path names the call: /v1/track is a track whatever `type` says.
-  const parsed = incomingEventSchema.safeParse({ ...body, type: kind });
+  const event = { ...body, type: kind };
+  const fast = fastParseIncomingEvent(event);
+  if (fast) return { events: [fast], rejected: [] };
+  const parsed = incomingEventSchema.safeParse(event);
   if (parsed.success) return { events: [parsed.data], rejected: [] };
   return { events: [], rejected: [{ index: 0, reason: 'invalid_event', message: describe(parsed.error) }] };
 }
