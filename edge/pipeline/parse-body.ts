@@ -15,10 +15,24 @@ import { decodeContent, payloadTooLarge, readLimited } from './read-body.ts';
 
 // Both options spelled out: Workers' types require them (fatal: false puts U+FFFD in place of bad bytes).
 const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: false });
+const DECIMAL = /^\d+$/;
 
 export async function readRequestBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limit) throw payloadTooLarge(limit);
+  if (declared !== null && DECIMAL.test(declared)) {
+    // The HTTP framing bounds the body by the declared length, already checked: read it in
+    // one go. On Node this skips the web stream @hono/node-server would otherwise build
+    // around the request (a third of a small request's cost in the profile, edge/README.md).
+    let raw: Uint8Array;
+    try {
+      raw = new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw truncatedBody();
+    }
+    if (raw.byteLength > limit) throw payloadTooLarge(limit);
+    return decodeContent(raw, request.headers.get('content-encoding') ?? undefined, limit);
+  }
   if (!request.body) return new Uint8Array(0);
   // Compressed bytes are never larger than the decoded ones we allow.
   const raw = await readLimited(request.body, limit, () => truncatedBody());
