@@ -15,7 +15,24 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?
 /** What every SDK sends (Date#toISOString): Date.parse takes it as is. */
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 
+/**
+ * Recent answers of parseIsoInstant: each timestamp is parsed by validation
+ * and again by enrichment (and a batch's sentAt once per event). Bounded:
+ * cleared when full.
+ */
+const instants = new Map<string, number | undefined>();
+const INSTANTS_MAX = 4096;
+
 export function parseIsoInstant(value: string): number | undefined {
+  const known = instants.get(value);
+  if (known !== undefined || instants.has(value)) return known;
+  const ms = parseIsoInstantUncached(value);
+  if (instants.size >= INSTANTS_MAX) instants.clear();
+  instants.set(value, ms);
+  return ms;
+}
+
+function parseIsoInstantUncached(value: string): number | undefined {
   if (CANONICAL_UTC.test(value)) {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : ms;
