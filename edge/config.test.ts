@@ -80,7 +80,7 @@ describe('parseEdgeConfig', () => {
     const config = parseEdgeConfig(minimal);
     expect(config.kafka).toEqual({
       clientId: 'beacon-edge',
-      client: 'kafkajs',
+      client: 'platformatic',
       topic: 'events',
       partitions: 6,
     });
@@ -125,7 +125,7 @@ describe('the one-machine section', () => {
     expect(config.limits.maxEventBytes).toBe(1000);
     expect(config.kafka).toEqual({
       clientId: 'beacon-edge',
-      client: 'kafkajs',
+      client: 'platformatic',
       topic: 'events',
       partitions: 3,
     });

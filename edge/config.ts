@@ -56,8 +56,11 @@ const kafkaSchema = z.strictObject({
   /** Unset when the caller passes a bus to `startEdge` (one machine: the local log). */
   brokers: z.array(z.string().min(1)).min(1).optional(),
   clientId: z.string().default('beacon-edge'),
-  /** Which Kafka client produces (shared/bus/README.md, "Measurements"). */
-  client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
+  /**
+   * Which Kafka client produces: @platformatic/kafka by default, measured by
+   * `npm run bench:edge` (edge/README.md, "Measurements"); kafkajs stays selectable.
+   */
+  client: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
   topic: z.string().default('events'),
   partitions: z.number().int().positive().default(6),
 });

@@ -59,7 +59,7 @@ const program = new Command()
     'kafka (the product) or local (the embedded log, fsync interval: the pipeline without Kafka)',
     'kafka',
   )
-  .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic', 'kafkajs')
+  .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic (default: the edge config’s)')
   .option(
     '--compression <codec>',
     'the edge producer’s compression: gzip (the default), none, or on platformatic also lz4, snappy, zstd',
@@ -80,13 +80,10 @@ const opts = program.opts<{
   inFlight?: string;
   groupMessages?: string;
   bus: string;
-  client: string;
+  client?: string;
   compression?: string;
 }>();
-if (opts.client !== 'kafkajs' && opts.client !== 'platformatic') {
-  throw new Error(`--client must be kafkajs or platformatic, not ${opts.client}`);
-}
-const kafkaClient: 'kafkajs' | 'platformatic' = opts.client;
+const kafkaClient = edgeConfigSchema.shape.kafka.parse(opts.client ? { client: opts.client } : {}).client;
 const duration = Number(opts.duration);
 const connections = Number(opts.connections);
 const batchSizes = opts.batchSizes.split(',').map(Number);
