@@ -56,7 +56,7 @@ const program = new Command()
   .option('--broker-pid <pid>', 'the broker process whose CPU to report (default: the shared stack’s)')
   .option(
     '--bus <kind>',
-    'kafka (the product) or local (the embedded log, fsync interval: the pipeline without Kafka)',
+    'kafka (the product), spool (Kafka down: every group fsynced to the disk spool), or local (the embedded log, fsync interval: the pipeline without Kafka)',
     'kafka',
   )
   .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic (default: the edge config’s)')
@@ -87,7 +87,11 @@ const kafkaClient = edgeConfigSchema.shape.kafka.parse(opts.client ? { client: o
 const duration = Number(opts.duration);
 const connections = Number(opts.connections);
 const batchSizes = opts.batchSizes.split(',').map(Number);
-const brokers = (opts.brokers ?? readStackEnv().KAFKA_BROKERS).split(',');
+const spoolOnly = opts.bus === 'spool';
+// Kafka down: a broker address nothing listens on, so every produce fails and the edge spools.
+const brokers = spoolOnly
+  ? [`127.0.0.1:${await freePort()}`]
+  : (opts.brokers ?? readStackEnv().KAFKA_BROKERS).split(',');
 const WRITE_KEY = 'wk_bench_0123456789';
 const AUTH = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
 
@@ -269,7 +273,8 @@ async function main(): Promise<void> {
   const topic = `bench-edge-${Date.now().toString(36)}`;
   const local =
     opts.bus === 'local' ? await openLocalLogBus({ dir: join(work, 'bus'), fsync: 'interval' }) : undefined;
-  const reader: EventBus = local ?? createKafkaBus({ brokers, clientId: 'bench-edge-reader' });
+  const reader: EventBus | undefined =
+    local ?? (spoolOnly ? undefined : createKafkaBus({ brokers, clientId: 'bench-edge-reader' }));
   // A compression other than the default: the edge gets a bus built here with it.
   const producer: EventBus | undefined =
     local ??
@@ -295,6 +300,7 @@ async function main(): Promise<void> {
       ipSalt: 'bench-salt-0123456789',
       kafka: { brokers, topic, partitions: 6, clientId: 'bench-edge', client: kafkaClient },
       spool: { dir: join(work, 'spool') },
+      ...(spoolOnly ? { shutdownGraceMs: 500 } : {}),
       sink: {
         ...edgeConfigSchema.shape.sink.parse(undefined),
         ...(opts.inFlight ? { maxInFlight: Number(opts.inFlight) } : {}),
@@ -305,12 +311,12 @@ async function main(): Promise<void> {
   );
   const bare = await startBareServer();
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
-  const brokerPid = local ? undefined : await brokerProcess();
+  const brokerPid = local || spoolOnly ? undefined : await brokerProcess();
   const watch: Record<string, number> = { self: process.pid, ...(brokerPid ? { broker: brokerPid } : {}) };
   const loadBefore = loadAverage();
   const rows: Row[] = [];
   try {
-    for (let waited = 0; (await reader.watermarks(topic).catch(() => [])).length === 0; waited++) {
+    for (let waited = 0; reader && (await reader.watermarks(topic).catch(() => [])).length === 0; waited++) {
       if (waited > 120) throw new Error(`topic ${topic} was never created`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -320,7 +326,7 @@ async function main(): Promise<void> {
       await writeFile(bodyFile, body);
 
       await warmUp(`${edge.url}/v1/batch`, bodyFile);
-      const before = await totalMessages(reader, topic);
+      const before = reader ? await totalMessages(reader, topic) : 0;
       const spooledBefore = edge.sink.stats().spooled;
       const profiler = opts.profile ? await startProfiler() : undefined;
       const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile, watch);
@@ -338,15 +344,18 @@ async function main(): Promise<void> {
       const acked = (edgeRun.ok + (halfRun?.ok ?? 0)) * size;
       // Acknowledged means durable; wait for any spooled part to be drained too.
       let onKafka = 0;
-      for (let i = 0; i < 600 && onKafka < acked; i++) {
+      for (let i = 0; reader && i < 600 && onKafka < acked; i++) {
         onKafka = (await totalMessages(reader, topic)) - before;
         if (onKafka < acked) await new Promise((r) => setTimeout(r, 100));
       }
       // Requests still in flight when autocannon stops are answered and produced but not
       // counted by it: Kafka may hold a few more than were counted, never fewer.
-      if (onKafka < acked)
-        throw new Error(`batch ${size}: ${acked} acknowledged, but only ${onKafka} on Kafka`);
       const spooled = edge.sink.stats().spooled - spooledBefore;
+      if (reader && onKafka < acked)
+        throw new Error(`batch ${size}: ${acked} acknowledged, but only ${onKafka} on Kafka`);
+      // Kafka down: what was acknowledged must be in the spool (fsynced before each 2xx).
+      if (!reader && spooled < acked)
+        throw new Error(`batch ${size}: ${acked} acknowledged, but only ${spooled} spooled`);
 
       if (opts.ceiling) await warmUp(bareUrl, bodyFile);
       const bareRun = opts.ceiling ? await load(bareUrl, bodyFile, { self: process.pid }) : undefined;
@@ -368,9 +377,9 @@ async function main(): Promise<void> {
   } finally {
     await edge.close();
     await new Promise((r) => bare.close(r));
-    await reader.close();
+    await reader?.close();
     if (producer && producer !== local) await producer.close();
-    if (!local) await deleteTopic(topic);
+    if (reader && !local) await deleteTopic(topic);
     await rm(work, { recursive: true, force: true });
   }
   const header = [
@@ -396,7 +405,7 @@ async function main(): Promise<void> {
   const na = '–';
   console.log(
     `\nNode ${process.version}, ${cpus().length} cores, ${connections} connections, ${duration} s per row, ` +
-      `${local ? 'local log' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, ${opts.compression ?? 'gzip'}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
+      `${local ? 'local log' : spoolOnly ? 'Kafka down: the disk spool' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, ${opts.compression ?? 'gzip'}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
       `load average ${loadBefore} at start, ${loadAverage()} at end\n`,
   );
   console.log(`| ${header.join(' | ')} |`);
