@@ -29,7 +29,7 @@ done
 
 echo "-- copy: the deployables' sources, without tests, fixtures or test helpers"
 (cd "$root" && git ls-files -z --cached --others --exclude-standard -- \
-  package.json package-lock.json .ci/env.sh start.ts prod.example.json beacon.config.example.json \
+  package.json package-lock.json .ci/env.sh start.ts prod.example.json beacon.config.example.json deploy \
   edge loader insights shared \
   ':!:*.test.ts' ':!:**/fixtures/**' ':!:**/testing/**' ':!:edge/worker/test/**' |
   tar --null -T - -cf - | tar -C "$app" -xf -)

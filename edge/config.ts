@@ -9,15 +9,23 @@
  * EDGE_CLIENT_IP_HEADER, KAFKA_BROKERS (comma-separated), EDGE_TOPIC,
  * EDGE_TOPIC_PARTITIONS, EDGE_SPOOL_DIR, EDGE_SPOOL_MAX_BYTES.
  *
- * Also the edge's section of the one-machine file (`start.ts`):
- * `edgeSectionSchema`, `projectsSectionSchema` and `edgeConfigOfSection`.
+ * Also the edge's section of the pipeline file (shared/config/pipeline-config.ts):
+ * `edgeSectionSchema` and `edgeConfigOfSection`; pipeline-config.ts here reads
+ * the whole file the way `npm start` does.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { kafkaBrokersSchema } from '../shared/adapters-config.ts';
+import { ConfigError, parseConfig } from '../shared/config/config-error.ts';
+import { readJsonFile } from '../shared/config/config-file.ts';
+import { DEFAULT_PORTS, portSchema } from '../shared/config/pipeline-config.ts';
+import { type ProjectsSection, projectEntrySchema } from '../shared/config/projects.ts';
 import { httpServerSettingsSchema } from '../shared/node-server.ts';
 import { limitsSchema } from './limits.ts';
-import { projectSchema, projectsSchema, rateLimitSchema } from './project-registry.ts';
+import { projectsSchema, rateLimitSchema } from './project-registry.ts';
+
+export { type ProjectsSection, projectsSectionSchema } from '../shared/config/projects.ts';
+export { ConfigError };
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -26,13 +34,6 @@ const strictRateLimit = z.strictObject(rateLimitSchema.shape);
 const strictLimitsSchema = z.strictObject({
   ...limitsSchema.shape,
   defaultRateLimit: strictRateLimit.default({ perSecond: 1000, burst: 5000 }),
-});
-
-/** A project as a file lists it; `name` is for insights (the same list often feeds both). */
-const projectEntrySchema = z.strictObject({
-  ...projectSchema.shape,
-  name: z.string().max(200).optional(),
-  rateLimit: strictRateLimit.optional(),
 });
 
 const sinkSchema = z.strictObject({
@@ -54,7 +55,7 @@ const sinkSchema = z.strictObject({
 
 const kafkaSchema = z.strictObject({
   /** Unset when the caller passes a bus to `startEdge` (one machine: the local log). */
-  brokers: z.array(z.string().min(1)).min(1).optional(),
+  brokers: kafkaBrokersSchema.optional(),
   clientId: z.string().default('beacon-edge'),
   /**
    * Which Kafka client produces: @platformatic/kafka by default, measured by
@@ -111,14 +112,12 @@ export const edgeConfigSchema = z.strictObject({
 // The standalone edge (`node edge/node.ts`) has no bus but Kafka: a missing broker list is a config error there.
 const standaloneEdgeConfigSchema = edgeConfigSchema.extend({
   kafka: kafkaSchema.extend({
-    brokers: z.array(z.string().min(1)).min(1, 'list at least one Kafka broker'),
+    brokers: kafkaBrokersSchema,
   }),
 });
 
 export type EdgeConfig = z.infer<typeof edgeConfigSchema>;
 export type EdgeConfigInput = z.input<typeof edgeConfigSchema>;
-
-export class ConfigError extends Error {}
 
 /** Validates a config object; throws ConfigError listing every problem. */
 export function parseEdgeConfig(input: unknown): EdgeConfig {
@@ -126,35 +125,17 @@ export function parseEdgeConfig(input: unknown): EdgeConfig {
 }
 
 function parseWith(schema: z.ZodType<EdgeConfig>, input: unknown): EdgeConfig {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ConfigError(`Invalid edge configuration:\n${z.prettifyError(parsed.error)}`);
-  return parsed.data;
+  return parseConfig(schema, input, 'Invalid edge configuration');
 }
 
 type Env = Record<string, string | undefined>;
 
 // ---------------------------------------------------------------- the one-machine file's sections
 
-/**
- * The project registry of the one-machine file: the edge reads the write keys,
- * insights the read keys. Ids and read keys follow what insights accepts, so
- * a key the dashboard would refuse fails here, at `--check`, naming it.
- */
-export const projectsSectionSchema = z
-  .array(
-    projectEntrySchema.extend({
-      id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (64 at most)'),
-      readKeys: z.array(z.string().regex(/^[\x21-\x7e]{16,256}$/, '16 to 256 printable ASCII characters')),
-    }),
-  )
-  .default([]);
-
-export type ProjectsSection = z.output<typeof projectsSectionSchema>;
-
 /** The edge's section of the one-machine file: what a person tunes there; the rest comes from shared sections. */
 export const edgeSectionSchema = z
   .strictObject({
-    port: z.number().int().min(1).max(32767).default(8080), // Linux hands out outgoing ports from 32768 up.
+    port: portSchema.default(DEFAULT_PORTS.edge),
     ipSalt: z.string().min(16).optional(),
     /** Enables the signed POST /v1/relay (history backfill by `npm run demo`); false turns it off. */
     relaySecret: z.union([z.string().min(16), z.literal(false)]).optional(),
@@ -168,11 +149,6 @@ export const edgeSectionSchema = z
   .prefault({});
 
 export type EdgeSection = z.output<typeof edgeSectionSchema>;
-
-/** The section's settings from the environment (BEACON_EDGE_PORT), for the caller to layer over the file. */
-export function edgeSectionFromEnv(env: Env): Record<string, unknown> | undefined {
-  return env.BEACON_EDGE_PORT ? { port: Number(env.BEACON_EDGE_PORT) } : undefined;
-}
 
 /**
  * The edge's full config from its section and the file's shared settings. The
@@ -243,19 +219,13 @@ function overlayEnv(base: Record<string, unknown>, env: Env): Record<string, unk
 }
 
 function readJson(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`Cannot read the config file ${path}: ${(err as Error).message}`);
-  }
-  return parseJsonText(text, path) as Record<string, unknown>;
+  return readJsonFile(path) as Record<string, unknown>;
 }
 
 function parseJsonText(text: string, source: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKafkaBus, type KafkaBus } from '../shared/bus/kafka-bus.ts';
+import { createKafkaBus, type KafkaBus } from '../shared/bus/kafka/kafka-bus.ts';
 import { type KafkaHandle, startKafka } from '../test/infra/kafka.ts';
 import { type EdgeHandle, startEdge } from './node.ts';
 import {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { openLocalLogBus } from '../shared/bus/local-log-bus.ts';
+import { openLocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
 import type { EnrichedEvent } from '../shared/event.ts';
 import { DEFAULT_LIMITS } from './limits.ts';
 import { signRelayBody } from './relay/relay-signature.ts';

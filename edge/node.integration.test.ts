@@ -11,7 +11,7 @@ import { Analytics } from '@segment/analytics-node';
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createKafkaBus, type KafkaBus } from '../shared/bus/kafka-bus.ts';
+import { createKafkaBus, type KafkaBus } from '../shared/bus/kafka/kafka-bus.ts';
 import { eventKey } from '../shared/event.ts';
 import { readStackEnv } from '../test/infra/stack-env.ts';
 import { type EdgeHandle, startEdge } from './node.ts';

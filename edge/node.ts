@@ -10,20 +10,34 @@
  *
  *   node edge/node.ts --config edge.json      (or configured by env: config.ts)
  *   node edge/node.ts --config edge.json --check   (validate and print it, secrets hidden)
+ *   node edge/node.ts --config prod.example.json   (the pipeline file: configured as `npm start` does)
  */
+import { resolve } from 'node:path';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Command } from 'commander';
 import type { Context } from 'hono';
 import pRetry from 'p-retry';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { createEventBus } from '../shared/adapters.ts';
 import type { EventBus } from '../shared/bus/bus.ts';
 import { createKafkaClientBus } from '../shared/bus/kafka-client-bus.ts';
+import { CONFIG_EXIT_CODE } from '../shared/config/config-error.ts';
+import { readConfigFile } from '../shared/config/config-file.ts';
+import { dataDirSecrets, pipelineProjects } from '../shared/config/data-dir.ts';
+import { busOf, isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { configForDisplay } from '../shared/config-display.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { listenOnNode } from '../shared/node-server.ts';
+import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
 import { ConfigError, type EdgeConfig, loadEdgeConfig } from './config.ts';
+import {
+  EDGE_OWN_KEYS,
+  type EdgePipelineConfig,
+  edgeConfigOfPipeline,
+  edgePipelineSchema,
+} from './pipeline-config.ts';
 import { createStaticRegistry } from './project-registry.ts';
 import { createPromEdgeMetrics } from './prom-metrics.ts';
 import { DiskSpool } from './sink/disk-spool.ts';
@@ -150,14 +164,56 @@ function clientIpReader(header: string | undefined): (c: Context) => string | un
   };
 }
 
+/**
+ * The edge alone on the pipeline file, configured as `npm start` configures
+ * it: its bus from the file (Kafka, or the local log under <dataDir>/bus),
+ * the file's projects and the demo project, secrets from <dataDir>/keys.json.
+ */
+async function startFromPipelineFile(
+  config: EdgePipelineConfig,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  const dataDir = resolve(config.dataDir);
+  const secrets = await dataDirSecrets(dataDir);
+  const edgeConfig = edgeConfigOfPipeline(config, pipelineProjects(config, secrets), secrets);
+  const bus = await createEventBus(busOf(config), logger.child({ component: 'bus' }));
+  const handle = await startEdge(edgeConfig, { bus, logger }).catch(async (err: unknown) => {
+    await bus.close();
+    throw err;
+  });
+  return async () => {
+    await handle.close();
+    await bus.close();
+  };
+}
+
 async function main(argv: string[]): Promise<void> {
   const program = new Command()
     .name('edge')
     .description('Beacon-to-Hive edge: Segment-compatible collector into Kafka, with a disk spool.')
-    .option('-c, --config <file>', 'JSON config file (environment variables override it)')
+    .option(
+      '-c, --config <file>',
+      "JSON config file: the edge's own, or the pipeline file npm start reads; environment variables override it",
+    )
     .option('--check', 'validate the configuration, print it (secrets hidden) and exit')
     .parse(argv);
-  const { config: file, check } = program.opts<{ config?: string; check?: boolean }>();
+  const { config: path, check } = program.opts<{ config?: string; check?: boolean }>();
+  const file = path ?? process.env.EDGE_CONFIG;
+  const json = file ? readConfigFile(file) : undefined;
+  if (json && isPipelineFile(json, EDGE_OWN_KEYS)) {
+    const config = loadPipelineConfig(edgePipelineSchema, { path: file, file: json, env: process.env });
+    if (check) {
+      process.stdout.write(configForDisplay(config));
+      return;
+    }
+    const logger = createLogger('edge', config.logLevel);
+    const stop = await startFromPipelineFile(config, logger);
+    await stopOnSignals(stop, {
+      logger,
+      stopping: 'stopping: not ready, draining requests in flight and the spool',
+    });
+    return;
+  }
   const config = loadEdgeConfig({ file });
   if (check) {
     process.stdout.write(configForDisplay(config));
@@ -165,25 +221,17 @@ async function main(argv: string[]): Promise<void> {
   }
   const logger = createLogger('edge');
   const handle = await startEdge(config, { logger });
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.once(signal, () => {
-      logger.info({ signal }, 'signal received');
-      handle.close().then(
-        () => {
-          process.exitCode = 0;
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'shutdown failed');
-          process.exitCode = 1;
-        },
-      );
-    });
-  }
+  await stopOnSignals(() => handle.close(), {
+    logger,
+    stopping: 'stopping: not ready, draining requests in flight and the spool',
+  });
 }
 
 if (import.meta.main) {
   main(process.argv).catch((err: unknown) => {
-    console.error(err instanceof Error ? err.message : err);
-    process.exit(1);
+    // A configuration the operator fixes: its message and exit code 2, as every entry (shared/config).
+    const bad = err instanceof ConfigError;
+    console.error(bad ? err.message : err instanceof Error ? err.message : err);
+    process.exit(bad ? CONFIG_EXIT_CODE : 1);
   });
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log-bus.ts';
+import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
 import { expectJsonError, parseResponses, rawExchange } from '../test/infra/raw-http.ts';
 import { parseEdgeConfig } from './config.ts';
 import { type EdgeHandle, startEdge } from './node.ts';

@@ -6,9 +6,10 @@
  */
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
-import type { Catalog } from '../shared/catalog/catalog.ts';
-import { PipelineError } from '../shared/errors.ts';
+import type { QueryEngine } from '../shared/catalog/query-engine.ts';
+import { errorEnvelope } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import { errorAnswer } from '../shared/runtime/error-answer.ts';
 import { type AuthEnv, requireReadKey } from './auth.ts';
 import { type DashboardAssets, dashboardAssets } from './dashboard-assets.ts';
 import type { Dialect } from './dialect/dialect.ts';
@@ -36,7 +37,7 @@ import { createQueryRunner } from './query-runner.ts';
 import type { ResultCache } from './result-cache.ts';
 
 export interface InsightsDeps {
-  catalog: Catalog;
+  catalog: QueryEngine;
   dialect: Dialect;
   tables: WarehouseTables;
   projects: ProjectRegistry;
@@ -86,15 +87,11 @@ export function createInsightsApp(deps: InsightsDeps): Hono<AuthEnv> {
   });
 
   app.onError((err, c) => {
-    if (err instanceof PipelineError) {
-      if (err.status >= 500) logger.warn({ err, path: c.req.path }, 'insights request failed');
-      return c.json({ error: { code: err.code, message: err.message } }, err.status as 400);
-    }
-    logger.error({ err, path: c.req.path }, 'insights request failed unexpectedly');
-    return c.json({ error: { code: 'internal', message: 'internal error' } }, 500);
+    const answer = errorAnswer(err, logger.child({ path: c.req.path }));
+    return c.json(answer.body, answer.status, answer.headers);
   });
 
-  app.notFound((c) => c.json({ error: { code: 'not_found', message: `no such path: ${c.req.path}` } }, 404));
+  app.notFound((c) => c.json(errorEnvelope('not_found', `no such path: ${c.req.path}`), 404));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
 

@@ -3,22 +3,19 @@
  * (a bad file fails fast, naming the field). Engine: embedded DuckDB over the
  * warehouse in a directory or S3-compatible store, or HiveServer2.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import {
   duckdbCatalogConfigSchema,
   hiveCatalogConfigSchema,
   storeConfigSchema,
 } from '../shared/adapters-config.ts';
-import { InputError } from '../shared/errors.ts';
+import { ConfigError, parseConfig } from '../shared/config/config-error.ts';
+import { readConfigFile } from '../shared/config/config-file.ts';
+import { DEFAULT_PORTS, portSchema } from '../shared/config/pipeline-config.ts';
 import { httpServerSettingsSchema } from '../shared/node-server.ts';
-import { TABLES } from '../shared/warehouse.ts';
+import { tablesSchema } from '../shared/warehouse.ts';
 import { PROJECT_ID_PATTERN } from './params.ts';
 import { DEFAULT_CACHE_OPTIONS } from './result-cache.ts';
-
-const tableName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}(\.[A-Za-z_][A-Za-z0-9_]{0,127})?$/, 'a table name');
 
 // Adapter settings mean what they mean everywhere (shared/adapters-config.ts); insights' own defaults differ.
 const engineSchema = z.discriminatedUnion('kind', [
@@ -52,13 +49,7 @@ export const insightsConfigSchema = z.strictObject({
     )
     .min(1),
   engine: engineSchema,
-  tables: z
-    .strictObject({
-      events: tableName.default(TABLES.events.name),
-      eventsHourly: tableName.default(TABLES.events_hourly.name),
-      visitorsHourly: tableName.default(TABLES.visitors_hourly.name),
-    })
-    .prefault({}),
+  tables: tablesSchema,
   rollups: z.boolean().default(true),
   queryTimeoutMs: z.number().int().positive().default(30_000),
   cache: z
@@ -76,13 +67,11 @@ export type InsightsConfigInput = z.input<typeof insightsConfigSchema>;
 export type InsightsConfig = z.output<typeof insightsConfigSchema>;
 
 export function parseInsightsConfig(input: unknown): InsightsConfig {
-  const result = insightsConfigSchema.safeParse(input);
-  if (!result.success) throw new Error(`invalid insights config:\n${z.prettifyError(result.error)}`);
-  return result.data;
+  return parseConfig(insightsConfigSchema, input, 'Invalid insights configuration');
 }
 
 export async function readInsightsConfig(path: string): Promise<InsightsConfig> {
-  return parseInsightsConfig(JSON.parse(await readFile(path, 'utf8')));
+  return parseInsightsConfig(readConfigFile(path));
 }
 
 /**
@@ -92,8 +81,7 @@ export async function readInsightsConfig(path: string): Promise<InsightsConfig> 
  */
 export const insightsSectionSchema = z
   .strictObject({
-    // Below 32768: Linux hands out outgoing ports above it.
-    port: z.number().int().min(1).max(32767).default(8083),
+    port: portSchema.default(DEFAULT_PORTS.insights),
     rollups: z.boolean().default(true),
     queryTimeoutMs: z.number().int().positive().default(30_000),
     cache: z.record(z.string(), z.unknown()).optional(),
@@ -102,7 +90,7 @@ export const insightsSectionSchema = z
 
 export type InsightsSection = z.output<typeof insightsSectionSchema>;
 
-/** A full insights config from its section and the combined file's shared settings; an InputError says what is wrong. */
+/** A full insights config from its section and the pipeline file's shared settings; a ConfigError names every bad field. */
 export function insightsConfigOfSection(
   section: InsightsSection,
   shared: {
@@ -118,18 +106,19 @@ export function insightsConfigOfSection(
   const projects = shared.projects
     .filter((p) => p.readKeys.length > 0)
     .map((p) => ({ id: p.id, ...(p.name ? { name: p.name } : {}), readKeys: p.readKeys }));
-  const bad = (message: string) => new InputError(message, { status: 400, code: 'bad_config' });
-  if (projects.length === 0) throw bad('No project has a read key: insights would answer nobody');
-  const result = insightsConfigSchema.safeParse({
-    http: { ...shared.http, host: shared.host, port: section.port },
-    projects,
-    engine: shared.engine,
-    tables: shared.tables,
-    rollups: section.rollups,
-    queryTimeoutMs: section.queryTimeoutMs,
-    ...(section.cache ? { cache: section.cache } : {}),
-    logLevel: shared.logLevel,
-  });
-  if (!result.success) throw bad(`Invalid insights settings:\n${z.prettifyError(result.error)}`);
-  return result.data;
+  if (projects.length === 0) throw new ConfigError('No project has a read key: insights would answer nobody');
+  return parseConfig(
+    insightsConfigSchema,
+    {
+      http: { ...shared.http, host: shared.host, port: section.port },
+      projects,
+      engine: shared.engine,
+      tables: shared.tables,
+      rollups: section.rollups,
+      queryTimeoutMs: section.queryTimeoutMs,
+      ...(section.cache ? { cache: section.cache } : {}),
+      logLevel: shared.logLevel,
+    },
+    'Invalid insights settings',
+  );
 }

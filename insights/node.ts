@@ -2,10 +2,20 @@
  * @module The insights service on Node: `node insights/node.ts --config insights.json`
  * (or INSIGHTS_CONFIG=<file>). Serves until SIGTERM or SIGINT, then drains.
  * `--check` validates the configuration, prints it (secrets hidden) and exits.
+ * `--config` takes insights' own file or the pipeline file `npm start` reads
+ * (pipeline-config.ts: then configured as `npm start` configures it).
  */
+import { resolve } from 'node:path';
 import { Command } from 'commander';
+import { CONFIG_EXIT_CODE, ConfigError } from '../shared/config/config-error.ts';
+import { readConfigFile } from '../shared/config/config-file.ts';
+import { dataDirSecrets, pipelineProjects } from '../shared/config/data-dir.ts';
+import { isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { configForDisplay } from '../shared/config-display.ts';
-import { readInsightsConfig } from './config.ts';
+import { createLogger } from '../shared/logger.ts';
+import { stopOnSignals } from '../shared/runtime/signals.ts';
+import { type InsightsConfig, parseInsightsConfig } from './config.ts';
+import { INSIGHTS_OWN_KEYS, insightsConfigOfPipeline, insightsPipelineSchema } from './pipeline-config.ts';
 import { startInsights } from './start.ts';
 
 export { type RunningInsights, startInsights } from './start.ts';
@@ -13,37 +23,48 @@ export { type RunningInsights, startInsights } from './start.ts';
 async function main(argv: string[]): Promise<void> {
   const program = new Command('insights')
     .description('Insights API and dashboard over the warehouse')
-    .option('-c, --config <file>', 'JSON config file', process.env.INSIGHTS_CONFIG)
+    .option(
+      '-c, --config <file>',
+      "JSON config file: insights' own, or the pipeline file npm start reads",
+      process.env.INSIGHTS_CONFIG,
+    )
     .option('--check', 'validate the configuration, print it (secrets hidden) and exit')
     .parse(argv);
-  const { config: file, check } = program.opts<{ config?: string; check?: boolean }>();
-  if (!file) program.error('give --config <file> or set INSIGHTS_CONFIG');
-  const config = await readInsightsConfig(file as string);
+  const { config: path, check } = program.opts<{ config?: string; check?: boolean }>();
+  if (!path) program.error('give --config <file> or set INSIGHTS_CONFIG');
+  const file = readConfigFile(path as string);
+  if (isPipelineFile(file, INSIGHTS_OWN_KEYS)) {
+    const pipeline = loadPipelineConfig(insightsPipelineSchema, { path, file, env: process.env });
+    if (check) {
+      process.stdout.write(configForDisplay(pipeline));
+      return;
+    }
+    // The demo project's read key is in <dataDir>/keys.json, made by the first run of any entry.
+    const secrets = await dataDirSecrets(resolve(pipeline.dataDir));
+    await serve(insightsConfigOfPipeline(pipeline, pipelineProjects(pipeline, secrets)));
+    return;
+  }
+  const config = parseInsightsConfig(file);
   if (check) {
     process.stdout.write(configForDisplay(config));
     return;
   }
-  const running = await startInsights(config);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    process.stderr.write(`insights: ${signal}, draining\n`);
-    running.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`insights: close failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  await serve(config);
+}
+
+async function serve(config: InsightsConfig): Promise<void> {
+  const logger = createLogger('insights', config.logLevel);
+  const running = await startInsights(config, { logger });
+  await stopOnSignals(() => running.close(), {
+    logger,
+    stopping: 'stopping: letting requests in flight finish',
+  });
 }
 
 if (import.meta.main) {
   main(process.argv).catch((err: unknown) => {
     process.stderr.write(`insights: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    // A configuration the operator fixes exits with 2, as every entry (shared/config).
+    process.exit(err instanceof ConfigError ? CONFIG_EXIT_CODE : 1);
   });
 }

@@ -4,7 +4,7 @@
  * goes away, then caches the JSON body. The one place that turns engine
  * failures into the service's errors.
  */
-import type { Catalog } from '../shared/catalog/catalog.ts';
+import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { CatalogError, PipelineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { InsightsMetrics } from './metrics.ts';
@@ -12,7 +12,7 @@ import type { BuiltQuery, QuerySource } from './queries/query-context.ts';
 import type { ResultCache } from './result-cache.ts';
 
 export interface QueryRunnerDeps {
-  catalog: Catalog;
+  catalog: QueryEngine;
   cache: ResultCache;
   metrics: InsightsMetrics;
   logger: Logger;

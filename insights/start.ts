@@ -3,8 +3,8 @@
  * the app, and serves it on Node. Used by insights/node.ts and by the
  * one-machine composition, which may pass a catalog it already has.
  */
-import { createCatalog, createObjectStore } from '../shared/adapters.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
+import { createObjectStore, createQueryEngine } from '../shared/adapters.ts';
+import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { listenOnNode } from '../shared/node-server.ts';
 import { createInsightsApp } from './app.ts';
@@ -19,7 +19,7 @@ import { createResultCache } from './result-cache.ts';
 export interface RunningInsights {
   url: string;
   port: number;
-  catalog: Catalog;
+  catalog: QueryEngine;
   /** Stops accepting requests, lets those in flight finish, closes the catalog it opened. */
   close(): Promise<void>;
 }
@@ -27,25 +27,25 @@ export interface RunningInsights {
 export interface StartOverrides {
   logger?: Logger;
   /** A catalog to use instead of opening one from config (its engine must match config.engine.kind). */
-  catalog?: Catalog;
+  catalog?: QueryEngine;
 }
 
 async function openEngine(
   config: InsightsConfig,
   logger: Logger,
-): Promise<{ catalog: Catalog; dialect: Dialect }> {
+): Promise<{ catalog: QueryEngine; dialect: Dialect }> {
   const engine = config.engine;
   // The service's own timeout ends queries sooner; this is the server-side backstop.
   const queryTimeoutMs = config.queryTimeoutMs * 2;
   if (engine.kind === 'hive') {
-    const catalog = await createCatalog(engine, {
+    const catalog = await createQueryEngine(engine, {
       logger: logger.child({ component: 'hive-catalog' }),
       queryTimeoutMs,
     });
     return { catalog, dialect: hiveDialect };
   }
   const { store, ...catalogConfig } = engine;
-  const catalog = await createCatalog(catalogConfig, {
+  const catalog = await createQueryEngine(catalogConfig, {
     store: createObjectStore(store),
     logger: logger.child({ component: 'duckdb-catalog' }),
     queryTimeoutMs,

@@ -3,9 +3,9 @@
  * factories (shared/adapters.ts) unless the caller already has them.
  */
 import { join } from 'node:path';
-import { createCatalog, createEventBus, createObjectStore } from '../shared/adapters.ts';
+import { createEventBus, createMetastore, createObjectStore } from '../shared/adapters.ts';
 import type { EventBus } from '../shared/bus/bus.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
+import type { Metastore } from '../shared/catalog/metastore.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
 import type { LoaderConfig } from './config.ts';
@@ -13,7 +13,7 @@ import type { LoaderConfig } from './config.ts';
 export interface LoaderPorts {
   bus: EventBus;
   store: ObjectStore;
-  catalog: Catalog;
+  catalog: Metastore;
 }
 
 /** Opens the ports `config` names; any the caller already has (one-machine mode shares the bus) are used as they are. */
@@ -26,6 +26,6 @@ export async function openPorts(
   const bus = given.bus ?? (await createEventBus(config.bus, logger));
   const catalog =
     given.catalog ??
-    (await createCatalog(config.catalog, { store, logger, workDir: join(config.tempDir, 'catalog') }));
+    (await createMetastore(config.catalog, { store, logger, workDir: join(config.tempDir, 'catalog') }));
   return { bus, store, catalog };
 }

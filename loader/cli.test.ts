@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalLogBus } from '../shared/bus/local-log-bus.ts';
+import { openLocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
 import { eventKey } from '../shared/event.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 

@@ -9,17 +9,21 @@
  * or configuration, 75 another loader holds the lock (try later).
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { readConfigFile } from '../shared/config/config-file.ts';
+import { isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { configForDisplay } from '../shared/config-display.ts';
 import { InputError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
+import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
 import { hourLabel, parseHour } from './layout.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
 import { LockBusyError } from './object-store-lock.ts';
+import { LOADER_OWN_KEYS, loaderConfigOfPipeline, loaderPipelineSchema } from './pipeline-config.ts';
 import { logProgress, summaryLine, terminalProgress } from './progress.ts';
 import { replayHours } from './replay.ts';
 import { runOnce } from './run-once.ts';
-import { loaderStatus } from './status.ts';
+import { readStatus, statusLines } from './status-command.ts';
 
 interface GlobalOptions {
   config?: string;
@@ -34,12 +38,35 @@ function hourArgument(value: string): number {
   }
 }
 
-async function configOf(command: Command): Promise<LoaderConfig> {
+interface ResolvedConfig {
+  config: LoaderConfig;
+  /** What `--check` prints: the pipeline file as resolved (as `npm start --check` does), or the loader's own. */
+  shown: unknown;
+}
+
+/**
+ * The pipeline file (the one `npm start` reads) resolves as it does there
+ * (pipeline-config.ts); the loader's own format, or none, as before: defaults
+ * ← file ← LOADER_* and the stack's variables.
+ */
+async function configOf(command: Command): Promise<ResolvedConfig> {
   const global = command.optsWithGlobals<GlobalOptions>();
-  return loadConfig({
-    ...(global.config ? { file: global.config } : {}),
+  const path = global.config ?? process.env.LOADER_CONFIG;
+  const file = path ? readConfigFile(path) : undefined;
+  if (file && isPipelineFile(file, LOADER_OWN_KEYS)) {
+    const pipeline = loadPipelineConfig(loaderPipelineSchema, {
+      path,
+      file,
+      env: process.env,
+      flags: { logLevel: global.logLevel },
+    });
+    return { config: loaderConfigOfPipeline(pipeline), shown: pipeline };
+  }
+  const config = await loadConfig({
+    ...(file ? { fromFile: file } : {}),
     ...(global.logLevel ? { overrides: { logLevel: global.logLevel as LoaderConfig['logLevel'] } } : {}),
   });
+  return { config, shown: config };
 }
 
 /** Opens the ports, hands deps to `work`, closes them again. */
@@ -47,7 +74,7 @@ async function withDeps<T>(
   command: Command,
   work: (deps: LoaderDeps, tty: boolean) => Promise<T>,
 ): Promise<T> {
-  const config = await configOf(command);
+  const { config } = await configOf(command);
   const tty = Boolean(process.stderr.isTTY);
   const logger = createLogger('loader', tty && config.logLevel === 'info' ? 'warn' : config.logLevel);
   // Adapters (AWS SDK, kafkajs, hive-driver, DuckDB) load only when a command needs them: --help stays quick.
@@ -115,7 +142,7 @@ export function buildCli(): Command {
     .option('--jitter <seconds>', 'random delay before each run', (v) => Number.parseInt(v, 10))
     .option('--now', 'also run once right away')
     .action(async (opts: { cron?: string; jitter?: number; now?: boolean }, command: Command) => {
-      const config = await configOf(command);
+      const { config } = await configOf(command);
       const schedule = {
         cron: opts.cron ?? config.schedule.cron,
         jitterSeconds: opts.jitter ?? config.schedule.jitterSeconds,
@@ -124,15 +151,10 @@ export function buildCli(): Command {
       const loader = await startLoader({ ...config, schedule });
       if (opts.now)
         await loader.runNow().catch((err: unknown) => loader.deps.logger.error({ err }, 'first run failed'));
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          loader.deps.logger.info({ signal }, 'stopping: waiting for a run in progress');
-          resolve();
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+      await stopOnSignals(() => loader.stop(), {
+        logger: loader.deps.logger,
+        stopping: 'stopping: waiting for a run in progress',
       });
-      await loader.stop();
     });
 
   program
@@ -151,28 +173,12 @@ export function buildCli(): Command {
     .description('Lag per partition, the last loaded hour, the last run and who holds the lock.')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, command: Command) => {
-      await withDeps(command, async (deps) => {
-        const s = await loaderStatus(deps);
-        if (opts.json) {
-          process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-          return;
-        }
-        const lines = [
-          `topic ${s.topic}, group ${s.group}: ${s.lag} messages behind`,
-          ...s.partitions.map(
-            (p) => `  partition ${p.partition}: committed ${p.committed ?? '-'} of ${p.high} (lag ${p.lag})`,
-          ),
-          `last loaded hour: ${s.lastHour ?? 'none'}`,
-          `last run: ${s.lastRun ? `${summaryLine(s.lastRun)} at ${s.lastRun.finishedAt}${s.lastRun.error ? ` — ${s.lastRun.error}` : ''}` : 'none'}`,
-          `lock: ${s.lock ? `${s.lock.purpose} by ${s.lock.owner} until ${s.lock.expiresAt}` : 'free'}`,
-          ...(s.pendingRun
-            ? [
-                `pending: ${s.pendingCommand ?? 'run'} ${s.pendingRun} did not finish; the next load settles it`,
-              ]
-            : []),
-        ];
-        process.stdout.write(`${lines.join('\n')}\n`);
-      });
+      const s = await readStatus((await configOf(command)).config);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(`${statusLines(s).join('\n')}\n`);
     });
 
   // Without a command: `--check`, or the help. With an action here, commander takes an unknown
@@ -182,15 +188,22 @@ export function buildCli(): Command {
     const [word] = command.args;
     if (word !== undefined) command.error(`error: unknown command '${word}'`);
     if (!opts.check) command.help({ error: true });
-    process.stdout.write(configForDisplay(await configOf(command)));
+    process.stdout.write(configForDisplay((await configOf(command)).shown));
   });
 
   return program;
 }
 
+/** The commands that load, and so commit; a failure of any other leaves nothing to commit. */
+const LOADS = ['run', 'replay', 'schedule'];
+
 export async function main(argv: string[]): Promise<number> {
+  let ran: string | undefined;
   try {
-    await buildCli().parseAsync(argv);
+    const cli = buildCli().hook('preAction', (_program, action) => {
+      ran = action.name();
+    });
+    await cli.parseAsync(argv);
     return 0;
   } catch (err) {
     // Commander has printed its own message (or the help) already.
@@ -204,7 +217,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`loader: ${message}\n`);
       return 2;
     }
-    process.stderr.write(`loader: failed: ${message}\nNothing was committed; fix the cause and run again.\n`);
+    // Only a load commits; `status` and `--check` only read, so "nothing was committed" would mislead there.
+    const advice = LOADS.includes(ran ?? '') ? '\nNothing was committed; fix the cause and run again.' : '';
+    process.stderr.write(`loader: failed: ${message}${advice}\n`);
     if (process.env.LOG_LEVEL === 'debug' && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     return 1;
   }

@@ -2,8 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { InputError } from '../shared/errors.ts';
 import { loadConfig, settingsOf } from './config.ts';
+import { loaderConfigOfPipeline, loaderPipelineSchema } from './pipeline-config.ts';
 
 describe('loader config', () => {
   it('defaults to the embedded adapters', async () => {
@@ -17,13 +19,13 @@ describe('loader config', () => {
     expect(settingsOf(config).lockTtlMs).toBe(5 * 60_000);
   });
 
-  it('reads a file (its "loader" section), then lets the environment override it', async () => {
+  it('reads its own file format, then lets the environment override it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'loader-config-'));
     try {
       const file = join(dir, 'config.json');
       await writeFile(
         file,
-        JSON.stringify({ loader: { topic: 'eu.events', maxRowsPerFile: 5000, duckdb: { threads: 1 } } }),
+        JSON.stringify({ topic: 'eu.events', maxRowsPerFile: 5000, duckdb: { threads: 1 } }),
       );
       const config = await loadConfig({
         file,
@@ -51,6 +53,32 @@ describe('loader config', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('reads the pipeline file whole: bus, store, catalog and tables under its dataDir, not a fallback', () => {
+    const pipeline = loadPipelineConfig(loaderPipelineSchema, {
+      file: {
+        dataDir: '/srv/beacon',
+        bus: { kind: 'local', topic: 'eu.events' },
+        tables: { events: 'ev' },
+        loader: { maxRowsPerFile: 5000, duckdb: { threads: 1, memoryLimit: '1GB' } },
+      },
+      env: {},
+    });
+    expect(loaderConfigOfPipeline(pipeline)).toMatchObject({
+      topic: 'eu.events',
+      maxRowsPerFile: 5000,
+      duckdb: { threads: 1, memoryLimit: '1GB' },
+      tables: { events: 'ev', eventsHourly: 'events_hourly' },
+      bus: { kind: 'local', dir: '/srv/beacon/bus' },
+      store: { kind: 'dir', root: '/srv/beacon/warehouse' },
+      catalog: { kind: 'duckdb', workDir: '/srv/beacon/tmp/duckdb' },
+      tempDir: '/srv/beacon/tmp/loader',
+    });
+    // A key the pipeline file does not have is refused, naming it, at every level.
+    expect(() =>
+      loadPipelineConfig(loaderPipelineSchema, { file: { loader: { topic: 'x' } }, env: {} }),
+    ).toThrow(/Unrecognized key: "topic"[\s\S]*loader/);
   });
 
   it('names every bad field', async () => {

@@ -5,7 +5,6 @@
  * environment variables (see `configFromEnv`). Each port picks its adapter:
  * embedded (local log, directory, DuckDB) or production (Kafka, S3, Hive).
  */
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cron } from 'croner';
@@ -15,7 +14,6 @@ import {
   duckdbCatalogConfigSchema,
   hiveCatalogConfigSchema,
   hiveSettingsFromEnv,
-  isJsonObject,
   kafkaBrokersFromEnv,
   kafkaBusConfigSchema,
   localBusConfigSchema,
@@ -23,42 +21,29 @@ import {
   s3SettingsFromEnv,
   s3StoreConfigSchema,
 } from '../shared/adapters-config.ts';
-import { InputError } from '../shared/errors.ts';
+import { parseConfig } from '../shared/config/config-error.ts';
+import { readConfigFile } from '../shared/config/config-file.ts';
+import { tablesSchema } from '../shared/warehouse.ts';
 import type { LoaderSettings } from './loader-deps.ts';
 
 // Adapter settings mean what they mean everywhere (shared/adapters-config.ts); the loader's own defaults differ.
-// Not strict: a key another service's section adds is ignored here, as it always was.
+// Strict: a pipeline file goes through pipeline-config.ts, so any key unknown here is a mistake.
 const busSchema = z.discriminatedUnion('kind', [
-  localBusConfigSchema.strip(),
-  kafkaBusConfigSchema.extend({ clientId: z.string().min(1).default('beacon-loader') }).strip(),
+  localBusConfigSchema,
+  kafkaBusConfigSchema.extend({ clientId: z.string().min(1).default('beacon-loader') }),
 ]);
-const storeSchema = z.discriminatedUnion('kind', [dirStoreConfigSchema.strip(), s3StoreConfigSchema.strip()]);
+const storeSchema = z.discriminatedUnion('kind', [dirStoreConfigSchema, s3StoreConfigSchema]);
 const catalogSchema = z.discriminatedUnion('kind', [
-  duckdbCatalogConfigSchema.strip(),
-  hiveCatalogConfigSchema.extend({ database: z.string().default('default') }).strip(),
+  duckdbCatalogConfigSchema,
+  hiveCatalogConfigSchema.extend({ database: z.string().default('default') }),
 ]);
 
-export const loaderConfigSchema = z.object({
+export const loaderConfigSchema = z.strictObject({
   topic: z.string().min(1).default('events'),
   group: z.string().min(1).default('beacon-loader'),
   /** Root of the warehouse inside the store, e.g. 'warehouse/' ('' for the store's root). */
   warehousePrefix: z.string().default(''),
-  tables: z
-    .object({
-      events: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-        .default('events'),
-      eventsHourly: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-        .default('events_hourly'),
-      visitorsHourly: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-        .default('visitors_hourly'),
-    })
-    .default({ events: 'events', eventsHourly: 'events_hourly', visitorsHourly: 'visitors_hourly' }),
+  tables: tablesSchema,
   /** ~95 MB of Parquet per million events: big enough to avoid small files, small enough to rewrite. */
   maxRowsPerFile: z.number().int().positive().default(1_000_000),
   rowGroupSize: z.number().int().positive().default(100_000),
@@ -70,7 +55,7 @@ export const loaderConfigSchema = z.object({
     .max(24 * 14)
     .default(24),
   duckdb: z
-    .object({ memoryLimit: z.string().default('1GB'), threads: z.number().int().positive().default(2) })
+    .strictObject({ memoryLimit: z.string().default('1GB'), threads: z.number().int().positive().default(2) })
     .default({ memoryLimit: '1GB', threads: 2 }),
   tempDir: z.string().default(join(tmpdir(), 'beacon-loader')),
   /** A live loader renews its lock every third of this; a crashed one on another host blocks others this long. */
@@ -80,7 +65,7 @@ export const loaderConfigSchema = z.object({
   readConcurrency: z.number().int().positive().default(4),
   convertConcurrency: z.number().int().positive().default(2),
   schedule: z
-    .object({
+    .strictObject({
       /** Minute 5 of every hour: the hour before has closed and most late edges have flushed. */
       cron: z.string().default('5 * * * *'),
       jitterSeconds: z.number().int().min(0).default(60),
@@ -147,41 +132,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Json {
   return out;
 }
 
-/** Defaults ← file ← environment, validated; throws an InputError that names every bad field. */
+/** Defaults ← file ← environment, validated; throws a ConfigError (an InputError) that names every bad field. */
 export async function loadConfig(
-  options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: LoaderConfigInput } = {},
+  options: { file?: string; fromFile?: Json; env?: NodeJS.ProcessEnv; overrides?: LoaderConfigInput } = {},
 ): Promise<LoaderConfig> {
   const env = options.env ?? process.env;
   const file = options.file ?? env.LOADER_CONFIG;
-  let fromFile: Json = {};
-  if (file) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      throw new InputError(`cannot read the config file ${file}: ${(err as Error).message}`, {
-        status: 400,
-        code: 'bad_config',
-      });
-    }
-    const parsed: unknown = JSON.parse(text);
-    if (!isJsonObject(parsed))
-      throw new InputError(`${file} must hold a JSON object`, { status: 400, code: 'bad_config' });
-    // A shared config file may hold every service's settings: ours sit under "loader" when present.
-    fromFile = isJsonObject(parsed.loader) ? parsed.loader : parsed;
-  }
+  const fromFile: Json = options.fromFile ?? (file ? readConfigFile(file) : {});
   const merged = mergeConfigLayers(
     mergeConfigLayers(fromFile, configFromEnv(env)),
     (options.overrides ?? {}) as Json,
   );
-  const result = loaderConfigSchema.safeParse(merged);
-  if (!result.success) {
-    const problems = result.error.issues
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
-      .join('; ');
-    throw new InputError(`invalid loader configuration: ${problems}`, { status: 400, code: 'bad_config' });
-  }
-  return result.data;
+  return parseConfig(loaderConfigSchema, merged, 'Invalid loader configuration');
 }
 
 function validCron(expr: string): boolean {
@@ -219,23 +181,20 @@ export const loaderSectionSchema = z
 
 export type LoaderSection = z.output<typeof loaderSectionSchema>;
 
-/** A full loader config from its section and the combined file's shared settings; an InputError names a bad field. */
+/** A full loader config from its section and the pipeline file's shared settings; a ConfigError names every bad field. */
 export function loaderConfigOfSection(
   section: LoaderSection,
-  shared: Pick<LoaderConfigInput, 'topic' | 'tables' | 'tempDir' | 'logLevel'>,
+  shared: Pick<LoaderConfigInput, 'topic' | 'tables' | 'tempDir' | 'logLevel' | 'bus' | 'store' | 'catalog'>,
 ): LoaderConfig {
   const { cron, jitterSeconds, ...rest } = section;
-  const result = loaderConfigSchema.safeParse({
-    ...shared,
-    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
-    // A schedule that never comes due when "off": `startLoader(config, { schedule: false })` runs none at all.
-    schedule: { cron: cron === 'off' ? '0 0 1 1 *' : cron, jitterSeconds },
-  });
-  if (!result.success) {
-    throw new InputError(`Invalid loader settings:\n${z.prettifyError(result.error)}`, {
-      status: 400,
-      code: 'bad_config',
-    });
-  }
-  return result.data;
+  return parseConfig(
+    loaderConfigSchema,
+    {
+      ...shared,
+      ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
+      // A schedule that never comes due when "off": `startLoader(config, { schedule: false })` runs none at all.
+      schedule: { cron: cron === 'off' ? '0 0 1 1 *' : cron, jitterSeconds },
+    },
+    'Invalid loader settings',
+  );
 }

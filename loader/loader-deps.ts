@@ -4,7 +4,7 @@
  * the one-machine composition and the tests each build one of these.
  */
 import type { EventBus } from '../shared/bus/bus.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
+import type { Metastore } from '../shared/catalog/metastore.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
 import { WarehouseLayout } from './layout.ts';
@@ -66,7 +66,8 @@ export interface LoaderDeps {
    */
   transform?: (row: EventRow) => EventRow | null;
   store: ObjectStore;
-  catalog: Catalog;
+  /** Only the metastore half: the loader registers, it never queries. */
+  catalog: Metastore;
   logger: Logger;
   settings: LoaderSettings;
   progress?: LoadProgress;
@@ -86,6 +87,6 @@ export function crashIfAt(deps: LoaderDeps, point: CrashPoint): void {
   }
 }
 
-export function layoutOf(deps: LoaderDeps): WarehouseLayout {
+export function layoutOf(deps: Pick<LoaderDeps, 'settings'>): WarehouseLayout {
   return new WarehouseLayout(deps.settings.warehousePrefix);
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DirObjectStore } from '../shared/object-store/dir-object-store.ts';
+import { DirObjectStore } from '../shared/object-store/dir/dir-object-store.ts';
 import { acquireLock, LockBusyError, readLock } from './object-store-lock.ts';
 
 describe('object-store lock', () => {

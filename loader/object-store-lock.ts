@@ -13,6 +13,7 @@
 import { hostname } from 'node:os';
 import { PipelineError, StoreError } from '../shared/errors.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
+import { isProcessAlive } from '../shared/runtime/process-alive.ts';
 
 export interface LockRecord {
   owner: string;
@@ -79,12 +80,7 @@ async function readLock(store: ObjectStore, key: string): Promise<LockRecord | n
  */
 function diedOnThisHost(holder: LockRecord): boolean {
   if (holder.host !== hostname() || holder.pid === process.pid || holder.pid <= 0) return false;
-  try {
-    process.kill(holder.pid, 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !isProcessAlive(holder.pid);
 }
 
 export async function acquireLock(store: ObjectStore, key: string, options: LockOptions): Promise<HeldLock> {

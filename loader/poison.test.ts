@@ -1,20 +1,10 @@
-/**
- * Whatever bytes reach the bus, a load takes every good event and sets the
- * rest aside as dead letters with offset and reason; it never fails on one
- * message's content. Hostile messages are drawn by fast-check (seeded, so a
- * failure replays) and mixed between good events on the embedded adapters.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BusMessage } from '../shared/bus/bus.ts';
-import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log-bus.ts';
-import { DuckDbCatalog } from '../shared/catalog/duckdb-catalog.ts';
+import type { LocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
 import type { EnrichedEvent } from '../shared/event.ts';
-import { DirObjectStore } from '../shared/object-store/dir-object-store.ts';
-import { type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
+import { type EmbeddedLoader, embeddedLoader } from './fixtures/embedded-ports.ts';
+import type { LoaderHarness } from './fixtures/loader-harness.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { runOnce } from './run-once.ts';
 
@@ -73,23 +63,15 @@ const junk = fc.oneof(
 );
 
 describe('a load whatever the bus holds', () => {
-  let dir: string;
+  let ports: EmbeddedLoader;
   let bus: LocalLogBus;
-  let catalog: DuckDbCatalog;
   let h: LoaderHarness;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'loader-poison-'));
-    bus = await openLocalLogBus({ dir: join(dir, 'bus'), fsync: 'never' });
-    const store = new DirObjectStore({ root: join(dir, 'warehouse') });
-    catalog = await DuckDbCatalog.create({ store, workDir: join(dir, 'duckdb'), refreshIntervalMs: 0 });
-    h = await loaderHarness({ bus, store, catalog }, { settings: { tempDir: join(dir, 'tmp') } });
+    ports = await embeddedLoader('loader-poison');
+    ({ bus, h } = ports);
   });
-  afterAll(async () => {
-    await catalog.close();
-    await bus.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterAll(() => ports.close());
 
   it('loads every good and hostile-but-valid event, and dead-letters each non-event with its offset', async () => {
     const good = [...syntheticEvents(600, { seed: 61, startMs: T0, spanMs: 3_600_000 })];

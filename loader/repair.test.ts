@@ -1,23 +1,14 @@
-/**
- * The crash rules of repair.ts on the embedded adapters: a load that dies at
- * each of its instants (simulated by a port that fails there) is settled by
- * the next load, and the warehouse ends with every event exactly once.
- * The same instants with real SIGKILLs on Kafka, s3proxy and HiveServer2 are
- * in test/reliability/.
- */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EventBus } from '../shared/bus/bus.ts';
-import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log-bus.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
-import { DuckDbCatalog } from '../shared/catalog/duckdb-catalog.ts';
+import type { LocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
+import type { DuckDbCatalog } from '../shared/catalog/duckdb/duckdb-catalog.ts';
+import type { Metastore } from '../shared/catalog/metastore.ts';
 import { BusError, CatalogError, StoreError } from '../shared/errors.ts';
 import type { EnrichedEvent } from '../shared/event.ts';
-import { DirObjectStore } from '../shared/object-store/dir-object-store.ts';
+import type { DirObjectStore } from '../shared/object-store/dir/dir-object-store.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
-import { expectedCounts, type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
+import { type EmbeddedLoader, embeddedLoader } from './fixtures/embedded-ports.ts';
+import { expectedCounts, type LoaderHarness } from './fixtures/loader-harness.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { parseHour } from './layout.ts';
 import type { LoaderDeps } from './loader-deps.ts';
@@ -52,24 +43,17 @@ function failing<T extends object>(
 }
 
 describe('a load that dies is settled by the next one', () => {
-  let dir: string;
+  let ports: EmbeddedLoader;
   let bus: LocalLogBus;
   let store: DirObjectStore;
   let catalog: DuckDbCatalog;
   let h: LoaderHarness;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'loader-repair-'));
-    bus = await openLocalLogBus({ dir: join(dir, 'bus'), fsync: 'never' });
-    store = new DirObjectStore({ root: join(dir, 'warehouse') });
-    catalog = await DuckDbCatalog.create({ store, workDir: join(dir, 'duckdb'), refreshIntervalMs: 0 });
-    h = await loaderHarness({ bus, store, catalog }, { settings: { tempDir: join(dir, 'tmp') } });
+    ports = await embeddedLoader('loader-repair');
+    ({ bus, store, catalog, h } = ports);
   });
-  afterEach(async () => {
-    await catalog.close();
-    await bus.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => ports.close());
 
   const pendingKey = () => `${h.deps.settings.warehousePrefix}_loader/pending/${h.deps.settings.topic}.json`;
 
@@ -128,7 +112,7 @@ describe('a load that dies is settled by the next one', () => {
     const before = await h.query(
       `SELECT message_id, country FROM ${h.deps.settings.tables.events} ORDER BY 1`,
     );
-    const dies: Catalog = failing(
+    const dies: Metastore = failing(
       catalog,
       'ensureTable',
       () => new CatalogError('HiveServer2 is down (test)', { retriable: true, code: 'unavailable' }),
@@ -158,7 +142,7 @@ describe('a load that dies is settled by the next one', () => {
     await h.produce(events);
     await runOnce(h.deps);
     let swapped = 0;
-    const dies: Catalog = failing(
+    const dies: Metastore = failing(
       catalog,
       'setPartitionLocation',
       () => new CatalogError('HiveServer2 died mid-swap (test)', { retriable: true, code: 'unavailable' }),
@@ -188,7 +172,7 @@ describe('a load that dies is settled by the next one', () => {
 
   it('refuses to replay while a run that died before its commit is unsettled', async () => {
     await h.produce(threeHours(300, 59));
-    const dies: Catalog = failing(
+    const dies: Metastore = failing(
       catalog,
       'addPartitions',
       () => new CatalogError('HiveServer2 is down (test)', { retriable: true, code: 'unavailable' }),

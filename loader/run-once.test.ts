@@ -4,17 +4,16 @@
  * s3proxy and HiveServer2, here without servers.
  */
 import { writeFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type LocalLogBus, openLocalLogBus } from '../shared/bus/local-log-bus.ts';
-import type { Catalog } from '../shared/catalog/catalog.ts';
-import { DuckDbCatalog } from '../shared/catalog/duckdb-catalog.ts';
+import type { LocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
+import type { DuckDbCatalog } from '../shared/catalog/duckdb/duckdb-catalog.ts';
+import type { Metastore } from '../shared/catalog/metastore.ts';
 import { CatalogError } from '../shared/errors.ts';
 import type { EnrichedEvent } from '../shared/event.ts';
-import { DirObjectStore } from '../shared/object-store/dir-object-store.ts';
-import { expectedCounts, type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
+import type { DirObjectStore } from '../shared/object-store/dir/dir-object-store.ts';
+import { type EmbeddedLoader, embeddedLoader } from './fixtures/embedded-ports.ts';
+import { expectedCounts, type LoaderHarness } from './fixtures/loader-harness.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { parseHour, WarehouseLayout } from './layout.ts';
 import type { LoaderDeps } from './loader-deps.ts';
@@ -37,6 +36,7 @@ async function listKeys(store: DirObjectStore, prefix: string): Promise<string[]
 }
 
 describe('runOnce on the embedded adapters', () => {
+  let ports: EmbeddedLoader;
   let dir: string;
   let bus: LocalLogBus;
   let store: DirObjectStore;
@@ -44,17 +44,10 @@ describe('runOnce on the embedded adapters', () => {
   let h: LoaderHarness;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'loader-run-'));
-    bus = await openLocalLogBus({ dir: join(dir, 'bus'), fsync: 'never' });
-    store = new DirObjectStore({ root: join(dir, 'warehouse') });
-    catalog = await DuckDbCatalog.create({ store, workDir: join(dir, 'duckdb'), refreshIntervalMs: 0 });
-    h = await loaderHarness({ bus, store, catalog }, { settings: { tempDir: join(dir, 'tmp') } });
+    ports = await embeddedLoader('loader-run');
+    ({ dir, bus, store, catalog, h } = ports);
   });
-  afterEach(async () => {
-    await catalog.close();
-    await bus.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  afterEach(() => ports.close());
 
   it('loads three hours exactly, with rollups, and a second run changes nothing', async () => {
     const events = threeHours(3000);
@@ -176,7 +169,7 @@ describe('runOnce on the embedded adapters', () => {
     const events = threeHours(1200, 25);
     await h.produce(events.slice(0, 800));
     let failing = true;
-    const flaky: Catalog = new Proxy(catalog, {
+    const flaky: Metastore = new Proxy(catalog, {
       get(target, prop, receiver) {
         if (prop === 'addPartitions' && failing) {
           return async () => {

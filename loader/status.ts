@@ -21,7 +21,10 @@ export interface LoaderStatus {
   pendingCommand: string | null;
 }
 
-export async function loaderStatus(deps: LoaderDeps): Promise<LoaderStatus> {
+/** Reads only: the bus's offsets and the store's state objects; no catalog, no lock taken. */
+export type StatusDeps = Pick<LoaderDeps, 'bus' | 'store' | 'settings'>;
+
+export async function loaderStatus(deps: StatusDeps): Promise<LoaderStatus> {
   const { bus, settings } = deps;
   const layout = layoutOf(deps);
   const state = new LoaderState(deps.store, layout, settings.topic);

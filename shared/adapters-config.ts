@@ -15,9 +15,12 @@ export const localBusConfigSchema = z.strictObject({
   fsync: z.enum(['always', 'interval', 'never']).default('always'),
 });
 
+/** Kafka bootstrap servers, `host:port`: the one declaration every Kafka setting uses (bus, edge). */
+export const kafkaBrokersSchema = z.array(z.string().min(1)).min(1, 'list at least one Kafka broker');
+
 export const kafkaBusConfigSchema = z.strictObject({
   kind: z.literal('kafka'),
-  brokers: z.array(z.string().min(1)).min(1),
+  brokers: kafkaBrokersSchema,
   clientId: z.string().min(1).default('beacon-to-hive'),
   /**
    * Kafka client library, kafkajs when absent; both pass the same bus contract

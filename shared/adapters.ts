@@ -6,14 +6,16 @@
 import type { BusConfig, CatalogConfig, StoreConfig } from './adapters-config.ts';
 import type { EventBus } from './bus/bus.ts';
 import { createKafkaClientBus } from './bus/kafka-client-bus.ts';
-import { openLocalLogBus } from './bus/local-log-bus.ts';
+import { openLocalLogBus } from './bus/local-log/local-log-bus.ts';
 import type { Catalog } from './catalog/catalog.ts';
-import { DuckDbCatalog } from './catalog/duckdb-catalog.ts';
-import { HiveCatalog } from './catalog/hive-catalog.ts';
+import { DuckDbCatalog } from './catalog/duckdb/duckdb-catalog.ts';
+import { HiveCatalog } from './catalog/hive/hive-catalog.ts';
+import type { Metastore } from './catalog/metastore.ts';
+import type { QueryEngine } from './catalog/query-engine.ts';
 import type { Logger } from './logger.ts';
-import { DirObjectStore } from './object-store/dir-object-store.ts';
+import { DirObjectStore } from './object-store/dir/dir-object-store.ts';
 import type { ObjectStore } from './object-store/object-store.ts';
-import { S3ObjectStore } from './object-store/s3-object-store.ts';
+import { S3ObjectStore } from './object-store/s3/s3-object-store.ts';
 
 export async function createEventBus(config: BusConfig, logger: Logger): Promise<EventBus> {
   if (config.kind === 'local') return openLocalLogBus({ dir: config.dir, fsync: config.fsync }, logger);
@@ -51,6 +53,10 @@ export interface CatalogOptions {
   queryTimeoutMs?: number;
 }
 
+/**
+ * Both halves of one adapter: for a process that shares it between the
+ * loader and insights (one machine), so both see every change at once.
+ */
 export async function createCatalog(config: CatalogConfig, options: CatalogOptions): Promise<Catalog> {
   const { logger, queryTimeoutMs, store } = options;
   if (config.kind === 'hive') {
@@ -78,4 +84,14 @@ export async function createCatalog(config: CatalogConfig, options: CatalogOptio
     ...(config.metadataKey ? { metadataKey: config.metadataKey } : {}),
     ...(config.connections ? { connections: config.connections } : {}),
   });
+}
+
+/** The loader's view of a catalog: registering only. */
+export function createMetastore(config: CatalogConfig, options: CatalogOptions): Promise<Metastore> {
+  return createCatalog(config, options);
+}
+
+/** Insights' view of a catalog: queries only. */
+export function createQueryEngine(config: CatalogConfig, options: CatalogOptions): Promise<QueryEngine> {
+  return createCatalog(config, options);
 }

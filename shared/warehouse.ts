@@ -4,7 +4,8 @@
  * and the insights service that reads them. One definition, so Hive, DuckDB
  * and the Parquet writer cannot drift apart.
  */
-import type { ColumnDef } from './catalog/catalog.ts';
+import { z } from 'zod';
+import type { ColumnDef } from './catalog/metastore.ts';
 
 export const PARTITION_COLUMNS = ['dt', 'hour'] as const;
 
@@ -70,7 +71,25 @@ export const TABLES = {
   visitors_hourly: { name: 'visitors_hourly', columns: VISITORS_HOURLY_COLUMNS },
 } as const;
 
-export type TableName = keyof typeof TABLES;
+/**
+ * A catalog table name, the one rule for every config (the pipeline file, the
+ * loader's and insights' own): lower case, because Hive folds identifiers to
+ * lower case while DuckDB keeps them, so `Events` would be one table in one
+ * engine and another in the other; unqualified, because the loader derives
+ * object keys and DuckDB views from it.
+ */
+export const tableNameSchema = z
+  .string()
+  .regex(/^[a-z_][a-z0-9_]{0,127}$/, 'lower-case letters, digits and _');
+
+/** The three tables' names, each defaulting to its own. */
+export const tablesSchema = z
+  .strictObject({
+    events: tableNameSchema.default(TABLES.events.name),
+    eventsHourly: tableNameSchema.default(TABLES.events_hourly.name),
+    visitorsHourly: tableNameSchema.default(TABLES.visitors_hourly.name),
+  })
+  .prefault({});
 
 /** `dt=YYYY-MM-DD/hour=HH` of a UTC instant: the partition an event lands in. */
 export function partitionOf(instant: Date): { dt: string; hour: string } {

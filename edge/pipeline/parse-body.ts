@@ -89,11 +89,6 @@ function parseText(text: string): unknown {
   return mayHoldLoneSurrogates(text) ? repairLoneSurrogates(value) : value;
 }
 
-/** The parse step: a POST body, decoded and parsed. */
-export async function parseBody(request: Request, maxBatchBytes: number, maxDepth: number): Promise<unknown> {
-  return parseJson(await readRequestBytes(request, maxBatchBytes), maxDepth, ENVELOPE_DEPTH);
-}
-
 /** The pixel's event: base64url JSON in the `data` query parameter. */
 export function parsePixelData(data: string | undefined, maxEventBytes: number, maxDepth: number): unknown {
   if (!data) throw new InputError('Query parameter data is required.', { status: 400, code: 'missing_data' });

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { BusMessage, EventBus } from '../../shared/bus/bus.ts';
-import { type LocalLogBus, openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
+import { type LocalLogBus, openLocalLogBus } from '../../shared/bus/local-log/local-log-bus.ts';
 import { BusError, InputError } from '../../shared/errors.ts';
 import type { EnrichedEvent } from '../../shared/event.ts';
 import { SinkUnavailableError } from '../edge-errors.ts';

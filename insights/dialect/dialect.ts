@@ -1,5 +1,5 @@
 /**
- * @module What differs between the engines behind the Catalog port, and only
+ * @module What differs between the engines behind the QueryEngine port, and only
  * that: JSON extraction and timestamp arithmetic. Every query is otherwise
  * written once in the SQL both HiveQL and DuckDB accept; partitions are
  * bucketed by their `dt`/`hour` strings, so no date function is needed.

@@ -7,7 +7,7 @@
  * visitor's events (no self-join: one scan of the raw events, and no map-join
  * task, which HiveServer2 runs in a child JVM that a bare install lacks).
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 import type { HourRange } from '../hour-range.ts';
 import { identifier, integerLiteral, joinSql, type Statement, sql } from '../sql/statement.ts';
 import { partitionFilter } from './partition-filter.ts';

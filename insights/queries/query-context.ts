@@ -4,7 +4,7 @@
  * answer. A built query carries its statement, where it reads from, and how
  * to turn the engine's rows into the endpoint's answer.
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 import type { Dialect } from '../dialect/dialect.ts';
 import type { Statement } from '../sql/statement.ts';
 

@@ -4,7 +4,7 @@
  * counts as activity; with `event`, only that event does (cohort and return).
  * The visitors_hourly rollup answers the plain case; an event needs raw rows.
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 import { DAY_MS, daysTouched, type HourRange } from '../hour-range.ts';
 import { identifier, sql } from '../sql/statement.ts';
 import { partitionFilter } from './partition-filter.ts';

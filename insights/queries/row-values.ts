@@ -5,7 +5,7 @@
  * column names with a table alias), so every value the endpoints return goes
  * through here.
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 
 function field(row: Row, name: string): unknown {
   if (name in row) return row[name];

@@ -9,7 +9,7 @@
  * - bounce rate: sessions of exactly one event, a page view, over sessions;
  * - visit duration: mean seconds from a session's first to last event.
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 import { type HourRange, previousRange } from '../hour-range.ts';
 import { identifier, integerLiteral, sql } from '../sql/statement.ts';
 import { atOrAfter, partitionFilter } from './partition-filter.ts';

@@ -3,7 +3,7 @@
  * every case but one: distinct visitors of one event per day, which do not
  * add up across hours, come from the raw events.
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 import { daysTouched, type HourRange, hourStarts } from '../hour-range.ts';
 import { identifier, type Statement, sql } from '../sql/statement.ts';
 import { partitionFilter } from './partition-filter.ts';

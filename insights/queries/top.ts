@@ -3,7 +3,7 @@
  * of the JSON `properties`), by distinct visitors, then events. Distinct
  * visitors per value do not add up across hours, so this reads raw events.
  */
-import type { Row } from '../../shared/catalog/catalog.ts';
+import type { Row } from '../../shared/catalog/query-engine.ts';
 import type { HourRange } from '../hour-range.ts';
 import { TOP_COLUMNS, type TopDimension } from '../params.ts';
 import { identifier, integerLiteral, type Statement, sql } from '../sql/statement.ts';

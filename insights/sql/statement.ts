@@ -5,7 +5,7 @@
  * allow; everything else interpolated into the `sql` tag becomes a parameter.
  * So user input can never become SQL text, whatever it contains.
  */
-import type { SqlValue } from '../../shared/catalog/catalog.ts';
+import type { SqlValue } from '../../shared/catalog/query-engine.ts';
 
 /** SQL text with `?` placeholders and the values bound to them, in order. */
 export class Statement {

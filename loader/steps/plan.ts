@@ -17,7 +17,10 @@ export interface PartitionRange {
  * What is loaded: the loader's own record (steps/commit.ts), or, for a
  * warehouse loaded before that record existed, the consumer group's offsets.
  */
-export async function committedOffsets(deps: LoaderDeps, state: LoaderState): Promise<PartitionOffset[]> {
+export async function committedOffsets(
+  deps: Pick<LoaderDeps, 'bus' | 'settings'>,
+  state: LoaderState,
+): Promise<PartitionOffset[]> {
   const own = await state.committed();
   return own ? own.offsets : deps.bus.committed(deps.settings.group, deps.settings.topic);
 }

@@ -3,7 +3,7 @@
  * hour is a partition pointing at its location (ADD IF NOT EXISTS, so a
  * re-run or a second loader registering the same hour is harmless).
  */
-import type { PartitionSpec, TableDef } from '../../shared/catalog/catalog.ts';
+import type { PartitionSpec, TableDef } from '../../shared/catalog/metastore.ts';
 import {
   EVENTS_COLUMNS,
   EVENTS_HOURLY_COLUMNS,

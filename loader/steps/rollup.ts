@@ -5,9 +5,10 @@
  * object per hour and table, overwritten whole: a put is atomic, so readers
  * see the old rollup or the new one.
  */
-import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { Hour } from '../layout.ts';
 import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
 import type { LoaderDuckDb } from '../parquet/loader-duckdb.ts';
@@ -49,9 +50,10 @@ export async function writeRollups(
         keys.map((key, i) => ({ key, path: local[i] as string })),
         deps.settings.uploadConcurrency,
         async ({ key, path }) => {
-          const bytes = await deps.store.get(key);
-          if (!bytes) throw new Error(`${key} vanished while its hour's rollups were computed`);
-          await writeFile(path, bytes);
+          // Streamed to disk: an hour's files run to ~95 MB each, several at once.
+          const body = await deps.store.getStream(key);
+          if (!body) throw new Error(`${key} vanished while its hour's rollups were computed`);
+          await pipeline(body, createWriteStream(path));
         },
       );
       const out = {

@@ -1,8 +1,8 @@
 /**
- * @module Builds the Kafka adapter for the client a deployment chose: kafkajs
- * (`kafka-bus.ts`) or @platformatic/kafka (`platformatic-kafka-bus.ts`). Both
- * pass the same contract and put a key in the same partition, so switching
- * is this one option; see README.md, "Measurements", for which and why.
+ * @module Builds the Kafka adapter for the client a deployment chose:
+ * kafkajs (`kafka/kafka-bus.ts`) or @platformatic/kafka
+ * (`platformatic-kafka/platformatic-kafka-bus.ts`). Both pass the same
+ * contract and put a key in the same partition, so switching is this one option; see README.md, "Measurements", for which and why.
  *
  * Each adapter module is imported only when it is chosen, so a process loads
  * one Kafka client (and one on the local log loads none): importing this file
@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../logger.ts';
 import type { EventBus } from './bus.ts';
-import type { KafkaBusConfig } from './kafka-bus.ts';
+import type { KafkaBusConfig } from './kafka/kafka-bus.ts';
 
 export type KafkaClient = 'kafkajs' | 'platformatic';
 
@@ -23,9 +23,9 @@ export type KafkaClientBusConfig = KafkaBusConfig & { client?: KafkaClient };
 export async function createKafkaClientBus(config: KafkaClientBusConfig, logger?: Logger): Promise<EventBus> {
   const { client = 'kafkajs', ...rest } = config;
   if (client === 'platformatic') {
-    const { createPlatformaticKafkaBus } = await import('./platformatic-kafka-bus.ts');
+    const { createPlatformaticKafkaBus } = await import('./platformatic-kafka/platformatic-kafka-bus.ts');
     return createPlatformaticKafkaBus(rest, logger);
   }
-  const { createKafkaBus } = await import('./kafka-bus.ts');
+  const { createKafkaBus } = await import('./kafka/kafka-bus.ts');
   return createKafkaBus(rest, logger);
 }

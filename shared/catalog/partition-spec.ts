@@ -6,7 +6,7 @@
  */
 import { CatalogError } from '../errors.ts';
 import { assertIdentifier } from '../sql/identifier.ts';
-import type { ColumnType, PartitionSpec, TableDef } from './catalog.ts';
+import type { ColumnType, PartitionSpec, TableDef } from './metastore.ts';
 
 export const COLUMN_TYPES: readonly ColumnType[] = [
   'STRING',

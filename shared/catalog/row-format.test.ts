@@ -1,6 +1,6 @@
 import hive from 'hive-driver';
 import { describe, expect, it } from 'vitest';
-import { decodeRows, type HiveSchema } from './hive-rows.ts';
+import { decodeRows, type HiveSchema } from './hive/hive-rows.ts';
 import { formatDateDays, formatTimestampMicros, normalizeTimestampText } from './row-format.ts';
 
 const { TTypeId } = hive.thrift.TCLIService_types as { TTypeId: Record<string, number> };

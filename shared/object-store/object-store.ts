@@ -20,12 +20,17 @@ export interface PutOptions {
 export interface ObjectStore {
   /** Streams and large bodies go up in parts (multipart on S3); the object appears whole or not at all. */
   put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<void>;
-  /** The whole object, or null when there is none. */
+  /** The whole object, or null when there is none: for small objects (manifests, locks, indexes). */
   get(key: string): Promise<Uint8Array | null>;
+  /**
+   * The object as a stream, or null when there is none: for objects too big
+   * to hold in memory (Parquet files). A failure while reading destroys the
+   * stream with a StoreError, as `get` would have thrown.
+   */
+  getStream(key: string): Promise<Readable | null>;
   /** Every object under the prefix, in key order. */
   list(prefix: string): AsyncIterable<ObjectInfo>;
   delete(keys: string[]): Promise<void>;
-  deletePrefix(prefix: string): Promise<number>;
   /**
    * The location a query engine reads the key (or prefix) from: `s3a://bucket/…`
    * for Hive, a filesystem path for a directory store.

@@ -19,7 +19,7 @@
  *    every timestamp of the warehouse is in (HiveServer2 runs with UTC);
  *  - null is NULL, booleans TRUE / FALSE.
  */
-import type { SqlValue } from '../catalog/catalog.ts';
+import type { SqlValue } from '../catalog/query-engine.ts';
 import { CatalogError } from '../errors.ts';
 
 const INT64_MIN = -(2n ** 63n);
@@ -77,7 +77,7 @@ export function hiveStringLiteral(value: string): string {
   return `${out}'`;
 }
 
-export function hiveTimestampLiteral(value: Date): string {
+function hiveTimestampLiteral(value: Date): string {
   const ms = value.getTime();
   if (Number.isNaN(ms)) throw invalidParameter('the Date is invalid');
   const iso = value.toISOString();

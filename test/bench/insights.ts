@@ -28,11 +28,12 @@ import type { WarehouseTables } from '../../insights/queries/query-context.ts';
 import { createResultCache, DEFAULT_CACHE_OPTIONS } from '../../insights/result-cache.ts';
 import { startInsights } from '../../insights/start.ts';
 import type { Catalog } from '../../shared/catalog/catalog.ts';
-import { DuckDbCatalog } from '../../shared/catalog/duckdb-catalog.ts';
-import { HiveCatalog } from '../../shared/catalog/hive-catalog.ts';
+import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
+import { HiveCatalog } from '../../shared/catalog/hive/hive-catalog.ts';
+import type { QueryEngine } from '../../shared/catalog/query-engine.ts';
 import { createLogger } from '../../shared/logger.ts';
-import { DirObjectStore } from '../../shared/object-store/dir-object-store.ts';
-import { S3ObjectStore } from '../../shared/object-store/s3-object-store.ts';
+import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
+import { S3ObjectStore } from '../../shared/object-store/s3/s3-object-store.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 import { seededRandom } from '../seeded-random.ts';
 
@@ -119,7 +120,7 @@ function stat(engine: string, query: string, mode: string, ms: number[]): Stat {
 }
 
 function appFor(
-  catalog: Catalog,
+  catalog: QueryEngine,
   dialect: Dialect,
   tables: WarehouseTables,
   projects: number,
@@ -294,7 +295,7 @@ async function mixedLoad(engine: Engine, lastDay: number, cache: boolean): Promi
   return result;
 }
 
-async function tableSizes(catalog: Catalog, tables: WarehouseTables): Promise<Record<string, number>> {
+async function tableSizes(catalog: QueryEngine, tables: WarehouseTables): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const [key, name] of Object.entries(tables)) {
     const rows = await catalog.query(`SELECT COUNT(*) AS n FROM ${name}`);

@@ -21,8 +21,8 @@ import {
 } from '@platformatic/kafka';
 import { Command } from 'commander';
 import kafkajs from 'kafkajs';
-import { createKafkaBus } from '../../shared/bus/kafka-bus.ts';
-import { openLocalLogBus } from '../../shared/bus/local-log-bus.ts';
+import { createKafkaBus } from '../../shared/bus/kafka/kafka-bus.ts';
+import { openLocalLogBus } from '../../shared/bus/local-log/local-log-bus.ts';
 import { type EnrichedEvent, eventKey } from '../../shared/event.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 import { seededRandom } from '../seeded-random.ts';

@@ -3,7 +3,8 @@
  * and the end-to-end tests use it: find a running one through the
  * `run.json` it writes in its data directory, or start one as a child
  * process; ask it for a load; stop it (SIGTERM) or kill it (SIGKILL).
- * Nothing here imports start.ts: it is only ever run.
+ * Nothing here imports start.ts: it is only ever run; run.json is read with
+ * the schema it is written with (shared/config/data-dir.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -11,46 +12,12 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import { type RunInfo, readRunFile, readRunInfo } from '../../shared/config/data-dir.ts';
 
 export const START_SCRIPT = fileURLToPath(new URL('../../start.ts', import.meta.url));
 
-/** What start.ts writes to `<dataDir>/run.json` once every server listens. */
-const runInfoSchema = z.object({
-  pid: z.number().int(),
-  startedAt: z.string(),
-  edgeUrl: z.string(),
-  insightsUrl: z.string(),
-  controlUrl: z.string(),
-  controlToken: z.string(),
-  relaySecret: z.string().nullable(),
-  project: z.object({ id: z.string(), writeKey: z.string(), readKey: z.string() }),
-  adapters: z.object({ bus: z.string(), store: z.string(), catalog: z.string() }),
-  loaderCron: z.string(),
-});
-export type RunInfo = z.output<typeof runInfoSchema>;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readRunFile(dataDir: string): Promise<RunInfo | null> {
-  const text = await readFile(join(dataDir, 'run.json'), 'utf8').catch(() => null);
-  if (text === null) return null;
-  const parsed = runInfoSchema.safeParse(JSON.parse(text));
-  return parsed.success ? parsed.data : null;
-}
-
-/** The live process of this data directory, or null (none ever ran, or it died without cleaning up). */
-export async function readRunInfo(dataDir: string): Promise<RunInfo | null> {
-  const run = await readRunFile(dataDir);
-  return run && isAlive(run.pid) ? run : null;
-}
+// One schema for run.json, the one the process writes with (shared/config/data-dir.ts).
+export { type RunInfo, readRunInfo };
 
 export interface OneMachineProcess {
   run: RunInfo;
@@ -151,8 +118,11 @@ export async function requestLoad(run: RunInfo): Promise<LoadResult> {
     method: 'POST',
     headers: { authorization: `Bearer ${run.controlToken}` },
   });
-  const result = (await response.json()) as LoadResult;
-  if (!response.ok || !result.ok)
-    throw new Error(`the load failed (${response.status}): ${result.error ?? 'no reason given'}`);
-  return result;
+  const body = (await response.json()) as LoadResult | { error?: { code: string; message: string } };
+  // A refused or failed request answers the error envelope; a load that ran but failed, ok: false.
+  if (!response.ok || !('ok' in body) || !body.ok) {
+    const reason = 'ok' in body ? body.error : body.error?.message;
+    throw new Error(`the load failed (${response.status}): ${reason ?? 'no reason given'}`);
+  }
+  return body;
 }

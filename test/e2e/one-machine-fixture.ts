@@ -9,8 +9,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { DuckDbCatalog } from '../../shared/catalog/duckdb-catalog.ts';
-import { DirObjectStore } from '../../shared/object-store/dir-object-store.ts';
+import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
+import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
 import { type OneMachineProcess, type RunInfo, startOneMachine } from '../demo/one-machine.ts';
 import { freePort } from '../infra/free-port.ts';
 

@@ -1,6 +1,6 @@
 /**
  * @module A small hive-driver query function for tests and for the stack's readiness probe
- * (the product's catalog adapter is shared/catalog/hive-catalog.ts; this stays test-only).
+ * (the product's catalog adapter is shared/catalog/hive/hive-catalog.ts; this stays test-only).
  *
  * hive-driver quirks handled here: connect and openSession hang forever when the
  * authentication does not match the server, so both run under a deadline; its own

@@ -10,6 +10,7 @@ import { appendFileSync, closeSync, existsSync, openSync, readFileSync } from 'n
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isProcessAlive } from '../../shared/runtime/process-alive.ts';
 import { formatLogTails } from './log-tail.ts';
 
 const JDK17 = '/usr/lib/jvm/java-17-openjdk-amd64/bin/java';
@@ -21,20 +22,8 @@ export function javaBinary(env: NodeJS.ProcessEnv = process.env): string {
   return 'java';
 }
 
-/** Alive and not a zombie (a killed child stays in the table until its parent reaps it). */
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+/** Alive and not a zombie: the project's one check (shared/runtime/process-alive.ts). */
+export { isProcessAlive };
 
 /** Whether `pid` is alive and its command line contains `identity` (not a reused pid). */
 export function isOurProcess(pid: number, identity: string): boolean {

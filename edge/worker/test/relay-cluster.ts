@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { EventBus } from '../../../shared/bus/bus.ts';
-import { openLocalLogBus } from '../../../shared/bus/local-log-bus.ts';
+import { openLocalLogBus } from '../../../shared/bus/local-log/local-log-bus.ts';
 import { parseEdgeConfig } from '../../config.ts';
 import { type EdgeHandle, startEdge } from '../../node.ts';
 import { readTopic } from '../../testing/read-topic.ts';

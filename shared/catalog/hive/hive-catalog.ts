@@ -1,0 +1,281 @@
+/**
+ * @module The metastore and query-engine ports on HiveServer2 (Hive 4, Spark Thrift
+ * Server, Kyuubi) through `hive-driver`: external Parquet tables partitioned
+ * by (dt, hour) whose partitions point at object-store locations.
+ *
+ * Sessions come from a small pool (hive-connection.ts guards each against
+ * the driver's hangs). A statement that fails because the connection failed,
+ * or with a communication SQLSTATE (08xxx), is retried with backoff; every
+ * statement this adapter issues is idempotent (IF NOT EXISTS, SET LOCATION)
+ * and query() is meant for reads. HiveServer2 cannot bind parameters, so
+ * `?` placeholders are replaced with literals escaped by Hive's own rules
+ * (shared/sql/hive-literal.ts). Rows come back in the common format of
+ * row-format.ts (hive-rows.ts decodes them).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import hive from 'hive-driver';
+import pRetry from 'p-retry';
+import { CatalogError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { bindHiveParams, hiveStringLiteral } from '../../sql/hive-literal.ts';
+import { hiveIdentifier } from '../../sql/identifier.ts';
+import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
+import { assertLocation, assertTableDef, parsePartitionName, partitionValues } from '../partition-spec.ts';
+import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.ts';
+import { SessionPool } from '../session-pool.ts';
+import { describe, HiveConnection, type HiveEndpoint } from './hive-connection.ts';
+import { decodeRows, type HiveRowSet, type HiveSchema } from './hive-rows.ts';
+
+export interface HiveCatalogOptions extends HiveEndpoint {
+  /** Database the tables live in; `default` when absent. */
+  database?: string;
+  /** Sessions open at once. Default 4. */
+  poolSize?: number;
+  /** Deadline to connect and open a session. Default 20 s. */
+  connectTimeoutMs?: number;
+  /** Deadline of one driver call (a status poll, a fetch). Default 60 s. */
+  callTimeoutMs?: number;
+  /** Deadline of one statement, cancelled on the server when passed. Default 10 min. */
+  queryTimeoutMs?: number;
+  /** Extra attempts for retriable failures. Default 2. */
+  retries?: number;
+  /** Partitions per ALTER TABLE … ADD statement. Default 100. */
+  partitionsPerStatement?: number;
+  logger?: Logger;
+}
+
+type StateName =
+  | 'FINISHED_STATE'
+  | 'ERROR_STATE'
+  | 'CANCELED_STATE'
+  | 'CLOSED_STATE'
+  | 'TIMEDOUT_STATE'
+  | 'UKNOWN_STATE';
+const { TOperationState } = hive.thrift.TCLIService_types as { TOperationState: Record<StateName, number> };
+const FAILED_STATES = new Map<number, string>([
+  [TOperationState.ERROR_STATE, 'failed'],
+  [TOperationState.CANCELED_STATE, 'was cancelled'],
+  [TOperationState.CLOSED_STATE, 'was closed'],
+  [TOperationState.TIMEDOUT_STATE, 'timed out'],
+  [TOperationState.UKNOWN_STATE, 'is in an unknown state'],
+]);
+
+const HIVE_TYPES = {
+  STRING: 'STRING',
+  BIGINT: 'BIGINT',
+  INT: 'INT',
+  DOUBLE: 'DOUBLE',
+  BOOLEAN: 'BOOLEAN',
+  TIMESTAMP: 'TIMESTAMP',
+};
+/** Rows per fetch round trip (hive-driver's default is 100). */
+const FETCH_ROWS = 10_000;
+
+export class HiveCatalog implements Metastore, QueryEngine {
+  private readonly pool: SessionPool<HiveConnection>;
+  private readonly callTimeoutMs: number;
+  private readonly queryTimeoutMs: number;
+  private readonly retries: number;
+  private readonly partitionsPerStatement: number;
+  private readonly logger: Logger | undefined;
+  private readonly utils = new hive.HiveUtils(hive.thrift.TCLIService_types);
+
+  constructor(options: HiveCatalogOptions) {
+    const connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
+    this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
+    this.queryTimeoutMs = options.queryTimeoutMs ?? 600_000;
+    this.retries = options.retries ?? 2;
+    this.partitionsPerStatement = options.partitionsPerStatement ?? 100;
+    this.logger = options.logger;
+    const database = options.database;
+    this.pool = new SessionPool({
+      max: options.poolSize ?? 4,
+      create: async () => {
+        const connection = await HiveConnection.open(options, connectTimeoutMs);
+        if (database) {
+          await this.runOn(
+            connection,
+            `USE ${hiveIdentifier(database)}`,
+            AbortSignal.timeout(this.callTimeoutMs),
+          ).catch(async (error: unknown) => {
+            await connection.close();
+            throw error;
+          });
+        }
+        return connection;
+      },
+      destroy: (connection) => connection.close(),
+    });
+  }
+
+  async ensureTable(table: TableDef): Promise<void> {
+    assertTableDef(table);
+    const columns = table.columns.map((c) => `${hiveIdentifier(c.name)} ${HIVE_TYPES[c.type]}`).join(', ');
+    const partitions = table.partitionedBy.map((c) => `${hiveIdentifier(c)} STRING`).join(', ');
+    await this.execute(
+      `CREATE EXTERNAL TABLE IF NOT EXISTS ${hiveIdentifier(table.name)} (${columns})` +
+        (partitions ? ` PARTITIONED BY (${partitions})` : '') +
+        ` STORED AS PARQUET LOCATION ${hiveStringLiteral(table.location)}`,
+    );
+  }
+
+  async addPartitions(table: string, partitions: PartitionSpec[]): Promise<void> {
+    const clauses = partitions.map(
+      (p) => `${partitionClause(p.values)} LOCATION ${locationLiteral(p.location)}`,
+    );
+    for (let i = 0; i < clauses.length; i += this.partitionsPerStatement) {
+      const batch = clauses.slice(i, i + this.partitionsPerStatement);
+      await this.execute(`ALTER TABLE ${hiveIdentifier(table)} ADD IF NOT EXISTS ${batch.join(' ')}`);
+    }
+  }
+
+  async setPartitionLocation(table: string, partition: PartitionSpec): Promise<void> {
+    const spec = partitionClause(partition.values);
+    const location = locationLiteral(partition.location);
+    // The metastore changes the location in one update: readers see the old files or the new ones.
+    await this.execute(`ALTER TABLE ${hiveIdentifier(table)} ADD IF NOT EXISTS ${spec} LOCATION ${location}`);
+    await this.execute(`ALTER TABLE ${hiveIdentifier(table)} ${spec} SET LOCATION ${location}`);
+  }
+
+  async listPartitions(table: string): Promise<PartitionSpec['values'][]> {
+    const rows = await this.execute(`SHOW PARTITIONS ${hiveIdentifier(table)}`);
+    return rows
+      .map((row) => String(Object.values(row)[0]))
+      .sort()
+      .map(parsePartitionName);
+  }
+
+  async query(sql: string, params: SqlValue[] = [], options: QueryOptions = {}): Promise<Row[]> {
+    return this.execute(bindHiveParams(sql, params), options.signal);
+  }
+
+  /** Drops the table (not part of the port: tests and operators). External: the files stay. */
+  async dropTable(table: string): Promise<void> {
+    await this.execute(`DROP TABLE IF EXISTS ${hiveIdentifier(table)}`);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  /** Runs one statement on a pooled session, retrying retriable failures, within the query deadline. */
+  private async execute(sql: string, callerSignal?: AbortSignal): Promise<Row[]> {
+    const timeout = AbortSignal.timeout(this.queryTimeoutMs);
+    const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
+    try {
+      return await pRetry(
+        () =>
+          this.pool.use(async (connection, markBroken) => {
+            try {
+              return await this.runOn(connection, sql, signal);
+            } finally {
+              if (connection.broken) markBroken();
+            }
+          }),
+        {
+          retries: this.retries,
+          minTimeout: 250,
+          factor: 3,
+          signal,
+          shouldRetry: ({ error }) => error instanceof CatalogError && error.retriable,
+          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (retriesLeft > 0 && error instanceof CatalogError && error.retriable) {
+              this.logger?.warn(
+                { err: error, attemptNumber, retriesLeft },
+                'hive statement failed; retrying',
+              );
+            }
+          },
+        },
+      );
+    } catch (error) {
+      if (signal.aborted) throw cancelled(timeout.aborted, this.queryTimeoutMs, error);
+      if (error instanceof CatalogError) throw error;
+      throw new CatalogError(`HiveServer2 failed: ${describe(error)}`, {
+        code: 'query_failed',
+        cause: error,
+      });
+    }
+  }
+
+  /** Executes asynchronously on the server, polls with a growing sleep, cancels on abort, fetches and decodes. */
+  private async runOn(connection: HiveConnection, sql: string, signal: AbortSignal): Promise<Row[]> {
+    if (signal.aborted) throw signal.reason;
+    const operation = await connection
+      .call(
+        'executeStatement',
+        connection.session.executeStatement(sql, { runAsync: true }),
+        this.callTimeoutMs,
+      )
+      .catch((error: unknown) => {
+        throw statementError(error, sql);
+      });
+    try {
+      for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+        const status = await connection.call('status', operation.status(false), this.callTimeoutMs);
+        const state = status.operationState ?? TOperationState.UKNOWN_STATE;
+        if (state === TOperationState.FINISHED_STATE) break;
+        const failure = FAILED_STATES.get(state);
+        if (failure)
+          throw statementError({ message: status.errorMessage, sqlState: status.sqlState }, sql, failure);
+        try {
+          await sleep(delay, undefined, { signal });
+        } catch {
+          await connection.call('cancel', operation.cancel(), 5_000).catch(() => undefined);
+          throw signal.reason;
+        }
+      }
+      operation.setMaxRows(FETCH_ROWS);
+      await connection.call('fetch', this.utils.fetchAll(operation), this.callTimeoutMs);
+      return decodeRows(
+        operation.getSchema() as HiveSchema | null,
+        operation.getData() as unknown as HiveRowSet[],
+      );
+    } finally {
+      await connection.call('closeOperation', operation.close(), 5_000).catch(() => undefined);
+    }
+  }
+}
+
+function partitionClause(values: Record<string, string>): string {
+  // Keys in the caller's order are checked against nothing here (Hive checks them against the table);
+  // values are held to the same narrow pattern as on every engine.
+  const keys = Object.keys(values);
+  const checked = partitionValues(keys, values);
+  return `PARTITION (${keys.map((k, i) => `${hiveIdentifier(k)}=${hiveStringLiteral(checked[i]!)}`).join(', ')})`;
+}
+
+function locationLiteral(location: string): string {
+  assertLocation(location);
+  return hiveStringLiteral(location);
+}
+
+/**
+ * A failed statement, with the server's message. SQLSTATE 42xxx (syntax,
+ * semantics: the query's fault) is a 400; 08xxx, which HiveServer2 reports for
+ * execution failures such as an unreachable S3, is retriable.
+ */
+function statementError(error: unknown, sql: string, failure = 'failed'): CatalogError {
+  if (error instanceof CatalogError) return error;
+  const sqlState =
+    typeof error === 'object' && error !== null && 'sqlState' in error ? String(error.sqlState) : '';
+  const message = describe(error) || '(no message; see the HiveServer2 log)';
+  const invalid = sqlState.startsWith('42');
+  const retriable = sqlState.startsWith('08');
+  return new CatalogError(`Hive statement ${failure}: ${message}\n  ${sql.slice(0, 500)}`, {
+    code: invalid ? 'invalid_query' : 'query_failed',
+    status: invalid ? 400 : retriable ? 503 : 500,
+    retriable,
+    cause: error,
+  });
+}
+
+function cancelled(timedOut: boolean, timeoutMs: number, cause: unknown): CatalogError {
+  return timedOut
+    ? new CatalogError(`The Hive statement took over ${timeoutMs} ms and was cancelled`, {
+        code: 'timeout',
+        status: 504,
+        cause,
+      })
+    : new CatalogError('The Hive statement was cancelled', { code: 'cancelled', status: 499, cause });
+}
