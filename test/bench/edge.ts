@@ -19,12 +19,9 @@
  *
  * Run: `npm run bench:edge` (`-- --duration 5 --connections 32`).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import * as inspector from 'node:inspector/promises';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,6 +38,8 @@ import { createPlatformaticKafkaBus } from '../../shared/bus/platformatic-kafka/
 import { runningKafkaPid } from '../infra/kafka.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 import { stackServerDirs } from '../infra/stack-layout.ts';
+import { benchEvent, type LoadResult, loadAverage, runAutocannon } from './autocannon-load.ts';
+import { benchWorker } from './edge-worker.ts';
 
 const program = new Command()
   .name('bench:edge')
@@ -64,6 +63,10 @@ const program = new Command()
     '--compression <codec>',
     'the edge producer’s compression: gzip (the default), none, or on platformatic also lz4, snappy, zstd',
   )
+  .option(
+    '--worker',
+    'the Worker path instead: wrangler dev (workerd, its Queue) → a Node relay → Kafka (edge-worker.ts)',
+  )
   .option('--in-flight <n>', 'sink.maxInFlight of the edge (groups produced at once)')
   .option('--group-messages <n>', 'sink.maxBatchMessages of the edge (events in one produce)');
 program.parse();
@@ -82,6 +85,7 @@ const opts = program.opts<{
   bus: string;
   client?: string;
   compression?: string;
+  worker?: boolean;
 }>();
 const kafkaClient = edgeConfigSchema.shape.kafka.parse(opts.client ? { client: opts.client } : {}).client;
 const duration = Number(opts.duration);
@@ -95,135 +99,26 @@ const brokers = spoolOnly
 const WRITE_KEY = 'wk_bench_0123456789';
 const AUTH = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
 
-/** A browser page view as analytics.js sends it, ~600 bytes, without a messageId. */
-function event(i: number) {
-  return {
-    type: i % 3 === 0 ? 'track' : 'page',
-    event: 'Product Viewed',
-    name: 'Product',
-    anonymousId: `anon-${(i * 7919).toString(36)}`,
-    timestamp: new Date().toISOString(),
-    properties: {
-      path: '/products/42',
-      url: 'https://shop.example/products/42',
-      price: 19.99,
-      currency: 'EUR',
-    },
-    context: {
-      locale: 'de-DE',
-      page: { path: '/products/42', referrer: 'https://search.example/?q=shoes', title: 'Shoes' },
-      library: { name: 'analytics.js', version: '5.2.0' },
-      userAgent:
-        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
-    },
-  };
-}
-
-interface LoadResult {
-  ok: number;
-  non2xx: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-  /** CPU seconds (user + system, from /proc/<pid>/stat) of each watched process during the load. */
-  cpu: Record<string, number>;
-  /** Peak resident set of this process (the edge or the bare server) during the load, MiB. */
-  peakRssMiB: number;
-}
-
-/** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** CPU seconds (user + system, all threads) a process has used so far; NaN once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime, stime: fields 14 and 15
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** Resets this process's peak RSS (VmHWM) so the next reading is the peak of one row. */
-function resetPeakRss(): void {
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-  } catch {
-    // Not permitted: the reading is then the peak since start, still an upper bound.
-  }
-}
-
-function peakRssMiB(): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
-
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-}
-
 /**
- * autocannon in a child process, so the load generator does not share our event loop.
- * `rate`: requests per second across all connections (autocannon -R), else as fast as answered.
+ * One measured load of the edge or the bare server (autocannon-load.ts).
  * `watch`: processes whose CPU time is read before and after (name → pid).
  */
-async function load(
+function load(
   url: string,
   bodyFile: string,
   watch: Record<string, number>,
   rate?: number,
   seconds = duration,
 ): Promise<LoadResult> {
-  const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [cli, '-j', '-c', String(connections), '-d', String(seconds), '-m', 'POST'];
-  if (rate !== undefined) args.push('-R', String(Math.max(1, Math.round(rate))));
-  args.push('-H', 'content-type=application/json', '-H', `authorization=${AUTH}`, '-i', bodyFile, url);
-  resetPeakRss();
-  const before = Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  // The load generator's own CPU, sampled while it runs (its /proc entry goes with it).
-  let loadgenCpu = 0;
-  const sampler = setInterval(() => {
-    const s = cpuSeconds(child.pid ?? -1);
-    if (!Number.isNaN(s)) loadgenCpu = s;
-  }, 100);
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
+  return runAutocannon({
+    url,
+    bodyFile,
+    headers: ['content-type=application/json', `authorization=${AUTH}`],
+    connections,
+    seconds,
+    ...(rate === undefined ? {} : { rate }),
+    watch: Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, () => [pid]])),
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  clearInterval(sampler);
-  const cpu = Object.fromEntries(
-    Object.entries(watch).map(([name, pid]) => [name, cpuSeconds(pid) - (before[name] ?? Number.NaN)]),
-  );
-  cpu.loadgen = loadgenCpu;
-  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  const r = JSON.parse(out) as {
-    '2xx': number;
-    non2xx: number;
-    errors: number;
-    duration: number;
-    latency: { p50: number; p99: number };
-  };
-  return {
-    ok: r['2xx'],
-    non2xx: r.non2xx,
-    errors: r.errors,
-    seconds: r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    cpu,
-    peakRssMiB: peakRssMiB(),
-  };
 }
 
 /** This process's CPU profile (node:inspector), for the measured load only: no start-up, no warm-up. */
@@ -322,7 +217,7 @@ async function main(): Promise<void> {
     }
     for (const size of batchSizes) {
       const bodyFile = join(work, `batch-${size}.json`);
-      const body = JSON.stringify({ batch: Array.from({ length: size }, (_, i) => event(i)) });
+      const body = JSON.stringify({ batch: Array.from({ length: size }, (_, i) => benchEvent(i)) });
       await writeFile(bodyFile, body);
 
       await warmUp(`${edge.url}/v1/batch`, bodyFile);
@@ -509,4 +404,14 @@ async function deleteTopic(topic: string): Promise<void> {
   await admin.disconnect();
 }
 
-await main();
+if (opts.worker)
+  await benchWorker({
+    brokers,
+    client: kafkaClient,
+    batchSizes,
+    connections,
+    seconds: duration,
+    warmupSeconds: Number(opts.warmup),
+    deleteTopic,
+  });
+else await main();
