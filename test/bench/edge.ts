@@ -61,7 +61,7 @@ const program = new Command()
   .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic (default: the edge config’s)')
   .option(
     '--compression <codec>',
-    'the edge producer’s compression: gzip (the default), none, or on platformatic also lz4, snappy, zstd',
+    'the edge producer’s compression: lz4 (the edge config’s default), gzip, none, or on platformatic also snappy, zstd',
   )
   .option(
     '--worker',
@@ -87,7 +87,9 @@ const opts = program.opts<{
   compression?: string;
   worker?: boolean;
 }>();
-const kafkaClient = edgeConfigSchema.shape.kafka.parse(opts.client ? { client: opts.client } : {}).client;
+const { client: kafkaClient, compression: defaultCompression } = edgeConfigSchema.shape.kafka.parse(
+  opts.client ? { client: opts.client } : {},
+);
 const duration = Number(opts.duration);
 const connections = Number(opts.connections);
 const batchSizes = opts.batchSizes.split(',').map(Number);
@@ -300,7 +302,7 @@ async function main(): Promise<void> {
   const na = '–';
   console.log(
     `\nNode ${process.version}, ${cpus().length} cores, ${connections} connections, ${duration} s per row, ` +
-      `${local ? 'local log' : spoolOnly ? 'Kafka down: the disk spool' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, ${opts.compression ?? 'gzip'}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
+      `${local ? 'local log' : spoolOnly ? 'Kafka down: the disk spool' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, ${opts.compression ?? defaultCompression}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
       `load average ${loadBefore} at start, ${loadAverage()} at end\n`,
   );
   console.log(`| ${header.join(' | ')} |`);
