@@ -49,10 +49,12 @@ describe('loadEdgeConfig', () => {
         EDGE_IP_SALT: 'a-long-enough-salt',
         KAFKA_BROKERS: '127.0.0.1:1, 127.0.0.1:2',
         EDGE_SPOOL_DIR: '/tmp/s',
+        EDGE_KAFKA_COMPRESSION: 'gzip',
       },
     });
     expect(config.port).toBe(18080);
     expect(config.kafka.brokers).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
+    expect(config.kafka.compression).toBe('gzip');
   });
 
   it('fails fast, naming every problem', () => {
@@ -124,7 +126,8 @@ describe('parseEdgeConfig', () => {
     const config = parseEdgeConfig(minimal);
     expect(config.kafka).toEqual({
       clientId: 'beacon-edge',
-      client: 'kafkajs',
+      client: 'platformatic',
+      compression: 'lz4',
       topic: 'events',
       partitions: 6,
     });
@@ -169,7 +172,8 @@ describe('the one-machine section', () => {
     expect(config.limits.maxEventBytes).toBe(1000);
     expect(config.kafka).toEqual({
       clientId: 'beacon-edge',
-      client: 'kafkajs',
+      client: 'platformatic',
+      compression: 'lz4',
       topic: 'events',
       partitions: 3,
     });

@@ -92,8 +92,17 @@ const kafkaSchema = z.strictObject({
     })
     .optional(),
   clientId: z.string().default('beacon-edge'),
-  /** Which Kafka client produces (shared/bus/README.md, "Measurements"). */
-  client: z.enum(['kafkajs', 'platformatic']).default('kafkajs'),
+  /**
+   * Which Kafka client produces: @platformatic/kafka by default, measured by
+   * `npm run bench:edge` (edge/README.md, "Measurements"); kafkajs stays selectable.
+   */
+  client: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
+  /**
+   * Compression of the produced record batches: lz4 by default, a fraction of
+   * gzip's CPU on the edge (edge/README.md, "Measurements"); every reader of
+   * the pipeline decodes it (kafkajs through shared/bus/kafka/lz4-codec.ts).
+   */
+  compression: z.enum(['lz4', 'gzip', 'none']).default('lz4'),
   topic: z.string().default('events'),
   partitions: z.number().int().positive().default(6),
 });
@@ -243,6 +252,7 @@ function overlayEnv(base: Record<string, unknown>, env: Env): Record<string, unk
   if (env.EDGE_REGIONS) kafka.regions = parseJsonText(env.EDGE_REGIONS, 'EDGE_REGIONS');
   if (env.EDGE_TOPIC) kafka.topic = env.EDGE_TOPIC;
   if (env.EDGE_KAFKA_CLIENT) kafka.client = env.EDGE_KAFKA_CLIENT;
+  if (env.EDGE_KAFKA_COMPRESSION) kafka.compression = env.EDGE_KAFKA_COMPRESSION;
   if (env.EDGE_TOPIC_PARTITIONS) kafka.partitions = Number(env.EDGE_TOPIC_PARTITIONS);
   if (env.EDGE_SPOOL_DIR) spool.dir = env.EDGE_SPOOL_DIR;
   if (env.EDGE_SPOOL_MAX_BYTES) spool.maxBytes = Number(env.EDGE_SPOOL_MAX_BYTES);

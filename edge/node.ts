@@ -176,13 +176,16 @@ async function regionRouterOf(config: EdgeConfig, logger: Logger): Promise<Regio
 
 /** The edge's own Kafka client, when the caller passes no bus: then the config must name brokers. */
 async function kafkaBusOf(config: EdgeConfig, logger: Logger): Promise<EventBus> {
-  const { brokers, clientId, client } = config.kafka;
+  const { brokers, clientId, client, compression } = config.kafka;
   if (!brokers) {
     throw new ConfigError(
       'The edge has no bus: list Kafka brokers under "kafka.brokers" (or set KAFKA_BROKERS) or regions under "kafka.regions", or pass a bus to startEdge',
     );
   }
-  return createKafkaClientBus({ brokers, clientId, client }, logger.child({ component: 'kafka' }));
+  return createKafkaClientBus(
+    { brokers, clientId, client, compression },
+    logger.child({ component: 'kafka' }),
+  );
 }
 
 function clientIpReader(header: string | undefined): (c: Context) => string | undefined {

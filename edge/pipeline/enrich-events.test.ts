@@ -145,14 +145,14 @@ describe('enrichEvents', () => {
     ];
     for (const [userAgent, bot] of agents) {
       const [out] = await enrichEvents(
-        [{ type: 'track', event: 'x', name: undefined }],
+        [{ type: 'track', event: 'x', name: undefined, category: undefined, channel: undefined }],
         { ...facts, userAgent },
         deps,
       );
       expect(out?.enrichment?.bot, userAgent).toBe(bot);
     }
     const [none] = await enrichEvents(
-      [{ type: 'track', event: 'x', name: undefined }],
+      [{ type: 'track', event: 'x', name: undefined, category: undefined, channel: undefined }],
       { projectId: 'p', receivedAtMs: 0 },
       deps,
     );

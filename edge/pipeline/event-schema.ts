@@ -18,7 +18,24 @@ const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?
 /** What every SDK sends (Date#toISOString): Date.parse takes it as is. */
 const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
 
+/**
+ * Recent answers of parseIsoInstant: each timestamp is parsed by validation
+ * and again by enrichment (and a batch's sentAt once per event). Bounded:
+ * cleared when full.
+ */
+const instants = new Map<string, number | undefined>();
+const INSTANTS_MAX = 4096;
+
 export function parseIsoInstant(value: string): number | undefined {
+  const known = instants.get(value);
+  if (known !== undefined || instants.has(value)) return known;
+  const ms = parseIsoInstantUncached(value);
+  if (instants.size >= INSTANTS_MAX) instants.clear();
+  instants.set(value, ms);
+  return ms;
+}
+
+function parseIsoInstantUncached(value: string): number | undefined {
   if (CANONICAL_UTC.test(value)) {
     const ms = Date.parse(value);
     return Number.isNaN(ms) ? undefined : ms;
@@ -83,3 +100,94 @@ export const incomingEventSchema = z
   });
 
 export type IncomingEvent = z.infer<typeof incomingEventSchema>;
+
+const EVENT_TYPE_SET: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+/**
+ * The schema above, for the events it accepts, without zod: the edge's
+ * hottest path (one call per event). It answers only when the event is
+ * valid, with what `incomingEventSchema` would return for the fields the
+ * pipeline reads (records are passed on, not copied); anything unusual
+ * (an invalid field, null where only undefined is allowed, a `__proto__` key
+ * in a record) returns undefined and zod decides, with its messages. The
+ * property test in event-schema.test.ts holds it to zod's answers.
+ */
+export function fastParseIncomingEvent(raw: unknown): IncomingEvent | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const e = raw as Record<string, unknown>;
+  const type = e.type;
+  if (typeof type !== 'string' || !EVENT_TYPE_SET.has(type)) return undefined;
+  const out = { type } as IncomingEvent;
+  const event = e.event;
+  if (event !== undefined) {
+    if (typeof event !== 'string' || event.length > 1024) return undefined;
+    out.event = event;
+  }
+  const name = e.name;
+  if (name !== undefined && name !== null) {
+    if (typeof name !== 'string' || name.length > 1024) return undefined;
+    out.name = name;
+  }
+  for (const field of ['category', 'channel'] as const) {
+    const value = e[field];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string' || value.length > 1024) return undefined;
+    out[field] = value;
+  }
+  const messageId = e.messageId;
+  if (messageId !== undefined) {
+    if (typeof messageId !== 'string' || messageId.length < 1 || messageId.length > 256) return undefined;
+    out.messageId = messageId;
+  }
+  const userId = fastId(e.userId, true);
+  const anonymousId = fastId(e.anonymousId, true);
+  const groupId = fastId(e.groupId, false);
+  const previousId = fastId(e.previousId, false);
+  if (userId === INVALID || anonymousId === INVALID || groupId === INVALID || previousId === INVALID) {
+    return undefined;
+  }
+  if (userId !== undefined) out.userId = userId;
+  if (anonymousId !== undefined) out.anonymousId = anonymousId;
+  if (groupId !== undefined) out.groupId = groupId as string;
+  if (previousId !== undefined) out.previousId = previousId as string;
+  for (const field of ['timestamp', 'originalTimestamp', 'sentAt'] as const) {
+    const value = e[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length > 64 || parseIsoInstant(value) === undefined) return undefined;
+    out[field] = value;
+  }
+  for (const field of ['integrations', 'properties', 'traits', 'context'] as const) {
+    const value = e[field];
+    if (value === undefined) continue;
+    if (!isPlainRecord(value)) return undefined;
+    out[field] = value;
+  }
+  // The superRefine's rules: a failing one is zod's to report.
+  if (!out.userId && !out.anonymousId) return undefined;
+  if (type === 'track' && !out.event) return undefined;
+  if (type === 'group' && !out.groupId) return undefined;
+  if (type === 'alias' && !out.previousId) return undefined;
+  return out;
+}
+
+const INVALID = Symbol('invalid');
+
+/** `id.nullish()` (nullable) or `id.optional()`: a string up to 1024, or a finite number as a string. */
+function fastId(value: unknown, nullable: boolean): string | null | undefined | typeof INVALID {
+  if (value === undefined) return undefined;
+  if (value === null) return nullable ? null : INVALID;
+  if (typeof value === 'string') return value.length <= 1024 ? value : INVALID;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return INVALID;
+}
+
+/** What zod's record of unknown passes unchanged: a JSON object without an own `__proto__` key (zod drops it). */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    !Object.hasOwn(value, '__proto__')
+  );
+}

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { InputError } from '../../shared/errors.ts';
 import type { EventType } from '../../shared/event.ts';
 import { isRecord } from './authenticate.ts';
-import { type IncomingEvent, incomingEventSchema } from './event-schema.ts';
+import { fastParseIncomingEvent, type IncomingEvent, incomingEventSchema } from './event-schema.ts';
 import { payloadTooLarge } from './read-body.ts';
 
 /** `batch` for /v1/batch and /v1/b; otherwise the call type the path names. */
@@ -31,6 +31,12 @@ export interface ValidateOptions {
   maxEventBytes: number;
   /** Decoded body size: when it fits in one event's limit, no event can be over. */
   bodyBytes: number;
+  /**
+   * Upper bounds on each batch event's JSON length in UTF-16 units, from the
+   * parse step's scan (json-guard.ts): an event whose bound cannot reach the
+   * limit is not serialised to be measured.
+   */
+  eventBounds?: readonly number[] | undefined;
 }
 
 export function validateEvents(body: unknown, kind: EndpointKind, options: ValidateOptions): ValidatedBatch {
@@ -47,13 +53,22 @@ export function validateEvents(body: unknown, kind: EndpointKind, options: Valid
   const sentAt = typeof body.sentAt === 'string' ? body.sentAt : undefined;
   const result: ValidatedBatch = { events: [], rejected: [], ...(sentAt ? { sentAt } : {}) };
   const checkSize = options.bodyBytes > options.maxEventBytes;
+  const max = options.maxEventBytes;
+  const bounds = options.eventBounds?.length === body.batch.length ? options.eventBounds : undefined;
   body.batch.forEach((raw: unknown, index: number) => {
-    if (checkSize && jsonBytes(raw, options.maxEventBytes) > options.maxEventBytes) {
+    // A UTF-16 unit is at most 3 UTF-8 bytes.
+    const surelySmall = bounds !== undefined && bounds[index]! * 3 <= max;
+    if (checkSize && !surelySmall && jsonBytes(raw, max) > max) {
       result.rejected.push({
         index,
         reason: 'event_too_large',
         message: `event is larger than ${options.maxEventBytes} bytes`,
       });
+      return;
+    }
+    const fast = fastParseIncomingEvent(raw);
+    if (fast) {
+      result.events.push(fast);
       return;
     }
     const parsed = incomingEventSchema.safeParse(raw);
@@ -74,7 +89,10 @@ function validateSingle(body: unknown, kind: EventType, options: ValidateOptions
     throw payloadTooLarge(options.maxEventBytes, 'Event');
   }
   // The path names the call: /v1/track is a track whatever `type` says.
-  const parsed = incomingEventSchema.safeParse({ ...body, type: kind });
+  const event = { ...body, type: kind };
+  const fast = fastParseIncomingEvent(event);
+  if (fast) return { events: [fast], rejected: [] };
+  const parsed = incomingEventSchema.safeParse(event);
   if (parsed.success) return { events: [parsed.data], rejected: [] };
   return { events: [], rejected: [{ index: 0, reason: 'invalid_event', message: describe(parsed.error) }] };
 }

@@ -15,7 +15,7 @@ import { errorBody } from '../error-response.ts';
 import { authenticate, isRecord } from '../pipeline/authenticate.ts';
 import { countryFrom, type EnrichDeps, enrichEvents } from '../pipeline/enrich-events.ts';
 import { createIpHasher } from '../pipeline/ip-hash.ts';
-import { ENVELOPE_DEPTH, parseJson, parsePixelData, readRequestBytes } from '../pipeline/parse-body.ts';
+import { parseBatchJson, parseJson, parsePixelData, readRequestBytes } from '../pipeline/parse-body.ts';
 import { produce } from '../pipeline/produce.ts';
 import { createUserAgentParser } from '../pipeline/user-agent.ts';
 import { type EndpointKind, validateEvents } from '../pipeline/validate-events.ts';
@@ -44,7 +44,13 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
     newMessageId: deps.newMessageId ?? (() => crypto.randomUUID()),
   };
 
-  async function collect(c: Context<EdgeEnv>, kind: EndpointKind, body: unknown, bodyBytes: number) {
+  async function collect(
+    c: Context<EdgeEnv>,
+    kind: EndpointKind,
+    body: unknown,
+    bodyBytes: number,
+    eventBounds?: number[],
+  ) {
     const receivedAtMs = deps.clock.now();
     const { project, writeKey } = authenticate(deps.projects, {
       authorization: c.req.header('authorization'),
@@ -71,7 +77,11 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
       throw new RateLimitedError(decision.retryAfterSeconds);
     }
 
-    const batch = validateEvents(body, kind, { maxEventBytes: deps.limits.maxEventBytes, bodyBytes });
+    const batch = validateEvents(body, kind, {
+      maxEventBytes: deps.limits.maxEventBytes,
+      bodyBytes,
+      eventBounds,
+    });
     for (const r of batch.rejected) deps.metrics.eventsRejected(r.reason, 1);
     if (batch.events.length === 0) {
       return c.json(
@@ -109,8 +119,11 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
       grantProvisionally(c);
       const bytes = await readRequestBytes(c.req.raw, deps.limits.maxBatchBytes);
       // A batch holds its events two levels down; a single-event body is the event.
-      const body = parseJson(bytes, deps.limits.maxDepth, kind === 'batch' ? ENVELOPE_DEPTH : 0);
-      const outcome = await collect(c, kind, body, bytes.byteLength);
+      const { body, eventBounds } =
+        kind === 'batch'
+          ? parseBatchJson(bytes, deps.limits.maxDepth)
+          : { body: parseJson(bytes, deps.limits.maxDepth), eventBounds: undefined };
+      const outcome = await collect(c, kind, body, bytes.byteLength, eventBounds);
       if (outcome instanceof Response) return outcome;
       return c.json({ success: true, ...outcome });
     });

@@ -6,17 +6,25 @@
  * for a fixed duration per row; the two servers run one at a time in this
  * process. Events carry no messageId, so the edge mints one per event and
  * every acknowledged event is a distinct Kafka message: the topic's
- * watermarks must grow by exactly the acknowledged count.
+ * watermarks must grow by at least the acknowledged count.
+ *
+ * Every row also reports what it cost: CPU seconds of this process (the edge,
+ * or the bare server; both run here, one at a time) and of the broker and
+ * autocannon, each read from /proc/<pid>/stat, so "events per edge
+ * CPU-second" is the edge's own cost, the broker's apart; the peak RSS; the
+ * latency at half the rate the edge just reached; and the ratio to the bare
+ * ceiling measured in the same run, with the load average, because absolute
+ * numbers on a shared machine move with its load. The issue's goals are
+ * printed last, each with this run's figure.
  *
  * Run: `npm run bench:edge` (`-- --duration 5 --connections 32`).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import { createRequire } from 'node:module';
+import * as inspector from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import kafkajs from 'kafkajs';
 import { pino } from 'pino';
@@ -26,7 +34,12 @@ import { freePort } from '../../edge/testing/edge-it-fixture.ts';
 import type { EventBus } from '../../shared/bus/bus.ts';
 import { createKafkaBus } from '../../shared/bus/kafka/kafka-bus.ts';
 import { openLocalLogBus } from '../../shared/bus/local-log/local-log-bus.ts';
+import { createPlatformaticKafkaBus } from '../../shared/bus/platformatic-kafka/platformatic-kafka-bus.ts';
+import { runningKafkaPid } from '../infra/kafka.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
+import { stackServerDirs } from '../infra/stack-layout.ts';
+import { benchEvent, type LoadResult, loadAverage, runAutocannon } from './autocannon-load.ts';
+import { benchWorker } from './edge-worker.ts';
 
 const program = new Command()
   .name('bench:edge')
@@ -36,12 +49,24 @@ const program = new Command()
   .option('--batch-sizes <list>', 'events per request', '1,20,100')
   .option('--brokers <list>', 'comma-separated brokers (default: the shared stack’s)')
   .option('--no-ceiling', 'skip the bare node:http rows (to profile the edge alone)')
+  .option('--warmup <s>', 'seconds of unmeasured load before each server’s rows (JIT, connections)', '2')
+  .option('--profile <dir>', 'write a CPU profile of each measured edge row (not the warm-up) to <dir>')
+  .option('--no-half-rate', 'skip the latency run at half the maximum rate')
+  .option('--broker-pid <pid>', 'the broker process whose CPU to report (default: the shared stack’s)')
   .option(
     '--bus <kind>',
-    'kafka (the product) or local (the embedded log, fsync interval: the pipeline without Kafka)',
+    'kafka (the product), spool (Kafka down: every group fsynced to the disk spool), or local (the embedded log, fsync interval: the pipeline without Kafka)',
     'kafka',
   )
-  .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic', 'kafkajs')
+  .option('--client <name>', 'Kafka client of the edge: kafkajs or platformatic (default: the edge config’s)')
+  .option(
+    '--compression <codec>',
+    'the edge producer’s compression: lz4 (the edge config’s default), gzip, none, or on platformatic also snappy, zstd',
+  )
+  .option(
+    '--worker',
+    'the Worker path instead: wrangler dev (workerd, its Queue) → a Node relay → Kafka (edge-worker.ts)',
+  )
   .option('--in-flight <n>', 'sink.maxInFlight of the edge (groups produced at once)')
   .option('--group-messages <n>', 'sink.maxBatchMessages of the edge (events in one produce)');
 program.parse();
@@ -51,82 +76,74 @@ const opts = program.opts<{
   batchSizes: string;
   brokers?: string;
   ceiling: boolean;
+  halfRate: boolean;
+  warmup: string;
+  profile?: string;
+  brokerPid?: string;
   inFlight?: string;
   groupMessages?: string;
   bus: string;
-  client: string;
+  client?: string;
+  compression?: string;
+  worker?: boolean;
 }>();
-if (opts.client !== 'kafkajs' && opts.client !== 'platformatic') {
-  throw new Error(`--client must be kafkajs or platformatic, not ${opts.client}`);
-}
-const kafkaClient: 'kafkajs' | 'platformatic' = opts.client;
+const { client: kafkaClient, compression: defaultCompression } = edgeConfigSchema.shape.kafka.parse(
+  opts.client ? { client: opts.client } : {},
+);
 const duration = Number(opts.duration);
 const connections = Number(opts.connections);
 const batchSizes = opts.batchSizes.split(',').map(Number);
-const brokers = (opts.brokers ?? readStackEnv().KAFKA_BROKERS).split(',');
+const spoolOnly = opts.bus === 'spool';
+// Kafka down: a broker address nothing listens on, so every produce fails and the edge spools.
+const brokers = spoolOnly
+  ? [`127.0.0.1:${await freePort()}`]
+  : (opts.brokers ?? readStackEnv().KAFKA_BROKERS).split(',');
 const WRITE_KEY = 'wk_bench_0123456789';
 const AUTH = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`;
 
-/** A browser page view as analytics.js sends it, ~600 bytes, without a messageId. */
-function event(i: number) {
-  return {
-    type: i % 3 === 0 ? 'track' : 'page',
-    event: 'Product Viewed',
-    name: 'Product',
-    anonymousId: `anon-${(i * 7919).toString(36)}`,
-    timestamp: new Date().toISOString(),
-    properties: {
-      path: '/products/42',
-      url: 'https://shop.example/products/42',
-      price: 19.99,
-      currency: 'EUR',
-    },
-    context: {
-      locale: 'de-DE',
-      page: { path: '/products/42', referrer: 'https://search.example/?q=shoes', title: 'Shoes' },
-      library: { name: 'analytics.js', version: '5.2.0' },
-      userAgent:
-        'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15',
-    },
-  };
-}
-
-interface LoadResult {
-  ok: number;
-  non2xx: number;
-  errors: number;
-  seconds: number;
-  p50: number;
-  p99: number;
-}
-
-/** autocannon in a child process, so the load generator does not share our event loop. */
-async function load(url: string, bodyFile: string): Promise<LoadResult> {
-  const cli = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
-  const args = [cli, '-j', '-c', String(connections), '-d', String(duration), '-m', 'POST'];
-  args.push('-H', 'content-type=application/json', '-H', `authorization=${AUTH}`, '-i', bodyFile, url);
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
+/**
+ * One measured load of the edge or the bare server (autocannon-load.ts).
+ * `watch`: processes whose CPU time is read before and after (name → pid).
+ */
+function load(
+  url: string,
+  bodyFile: string,
+  watch: Record<string, number>,
+  rate?: number,
+  seconds = duration,
+): Promise<LoadResult> {
+  return runAutocannon({
+    url,
+    bodyFile,
+    headers: ['content-type=application/json', `authorization=${AUTH}`],
+    connections,
+    seconds,
+    ...(rate === undefined ? {} : { rate }),
+    watch: Object.fromEntries(Object.entries(watch).map(([name, pid]) => [name, () => [pid]])),
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) throw new Error(`autocannon exited with ${code}`);
-  const r = JSON.parse(out) as {
-    '2xx': number;
-    non2xx: number;
-    errors: number;
-    duration: number;
-    latency: { p50: number; p99: number };
-  };
+}
+
+/** This process's CPU profile (node:inspector), for the measured load only: no start-up, no warm-up. */
+async function startProfiler(): Promise<{ stop(file: string): Promise<void> }> {
+  const session = new inspector.Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
   return {
-    ok: r['2xx'],
-    non2xx: r.non2xx,
-    errors: r.errors,
-    seconds: r.duration,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
+    async stop(file) {
+      const { profile } = await session.post('Profiler.stop');
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, JSON.stringify(profile));
+      session.disconnect();
+    },
   };
+}
+
+/** Unmeasured load first, so JIT compilation and connection set-up stay out of the rows. */
+async function warmUp(url: string, bodyFile: string): Promise<void> {
+  const seconds = Number(opts.warmup);
+  if (seconds > 0) await load(url, bodyFile, {}, undefined, seconds);
 }
 
 /** The ceiling: read the body, parse it, answer 200. */
@@ -153,7 +170,20 @@ async function main(): Promise<void> {
   const topic = `bench-edge-${Date.now().toString(36)}`;
   const local =
     opts.bus === 'local' ? await openLocalLogBus({ dir: join(work, 'bus'), fsync: 'interval' }) : undefined;
-  const reader: EventBus = local ?? createKafkaBus({ brokers, clientId: 'bench-edge-reader' });
+  const reader: EventBus | undefined =
+    local ?? (spoolOnly ? undefined : createKafkaBus({ brokers, clientId: 'bench-edge-reader' }));
+  // A compression other than the default: the edge gets a bus built here with it.
+  const producer: EventBus | undefined =
+    local ??
+    (opts.compression === undefined
+      ? undefined
+      : kafkaClient === 'platformatic'
+        ? createPlatformaticKafkaBus({
+            brokers,
+            clientId: 'bench-edge',
+            compression: opts.compression as 'gzip',
+          })
+        : createKafkaBus({ brokers, clientId: 'bench-edge', compression: opts.compression as 'gzip' }));
   const edge = await startEdge(
     parseEdgeConfig({
       port: await freePort(),
@@ -167,67 +197,86 @@ async function main(): Promise<void> {
       ipSalt: 'bench-salt-0123456789',
       kafka: { brokers, topic, partitions: 6, clientId: 'bench-edge', client: kafkaClient },
       spool: { dir: join(work, 'spool') },
+      ...(spoolOnly ? { shutdownGraceMs: 500 } : {}),
       sink: {
         ...edgeConfigSchema.shape.sink.parse(undefined),
         ...(opts.inFlight ? { maxInFlight: Number(opts.inFlight) } : {}),
         ...(opts.groupMessages ? { maxBatchMessages: Number(opts.groupMessages) } : {}),
       },
     }),
-    { logger: pino({ level: 'error' }), ...(local ? { bus: local } : {}) },
+    { logger: pino({ level: 'error' }), ...(producer ? { bus: producer } : {}) },
   );
   const bare = await startBareServer();
   const bareUrl = `http://127.0.0.1:${(bare.address() as AddressInfo).port}`;
-  const rows: string[][] = [];
+  const brokerPid = local || spoolOnly ? undefined : await brokerProcess();
+  const watch: Record<string, number> = { self: process.pid, ...(brokerPid ? { broker: brokerPid } : {}) };
+  const loadBefore = loadAverage();
+  const rows: Row[] = [];
   try {
-    for (let waited = 0; (await reader.watermarks(topic).catch(() => [])).length === 0; waited++) {
+    for (let waited = 0; reader && (await reader.watermarks(topic).catch(() => [])).length === 0; waited++) {
       if (waited > 120) throw new Error(`topic ${topic} was never created`);
       await new Promise((r) => setTimeout(r, 250));
     }
     for (const size of batchSizes) {
       const bodyFile = join(work, `batch-${size}.json`);
-      const body = JSON.stringify({ batch: Array.from({ length: size }, (_, i) => event(i)) });
+      const body = JSON.stringify({ batch: Array.from({ length: size }, (_, i) => benchEvent(i)) });
       await writeFile(bodyFile, body);
 
-      const before = await totalMessages(reader, topic);
+      await warmUp(`${edge.url}/v1/batch`, bodyFile);
+      const before = reader ? await totalMessages(reader, topic) : 0;
       const spooledBefore = edge.sink.stats().spooled;
-      const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile);
-      const acked = edgeRun.ok * size;
+      const profiler = opts.profile ? await startProfiler() : undefined;
+      const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile, watch);
+      if (profiler) {
+        const file = join(opts.profile!, `edge-batch-${size}.cpuprofile`);
+        await profiler.stop(file);
+        // Beside it, what the profile covered: the summary divides by these counts.
+        const events = edgeRun.ok * size;
+        await writeFile(`${file}.json`, JSON.stringify({ events, requests: edgeRun.ok, cpu: edgeRun.cpu }));
+      }
+      // Latency where the edge is not saturated: half the rate it just reached.
+      const halfRun = opts.halfRate
+        ? await load(`${edge.url}/v1/batch`, bodyFile, watch, edgeRun.ok / edgeRun.seconds / 2)
+        : undefined;
+      const acked = (edgeRun.ok + (halfRun?.ok ?? 0)) * size;
       // Acknowledged means durable; wait for any spooled part to be drained too.
       let onKafka = 0;
-      for (let i = 0; i < 600 && onKafka < acked; i++) {
+      for (let i = 0; reader && i < 600 && onKafka < acked; i++) {
         onKafka = (await totalMessages(reader, topic)) - before;
         if (onKafka < acked) await new Promise((r) => setTimeout(r, 100));
       }
       // Requests still in flight when autocannon stops are answered and produced but not
       // counted by it: Kafka may hold a few more than were counted, never fewer.
-      if (onKafka < acked)
-        throw new Error(`batch ${size}: ${acked} acknowledged, but only ${onKafka} on Kafka`);
       const spooled = edge.sink.stats().spooled - spooledBefore;
+      if (reader && onKafka < acked)
+        throw new Error(`batch ${size}: ${acked} acknowledged, but only ${onKafka} on Kafka`);
+      // Kafka down: what was acknowledged must be in the spool (fsynced before each 2xx).
+      if (!reader && spooled < acked)
+        throw new Error(`batch ${size}: ${acked} acknowledged, but only ${spooled} spooled`);
 
-      const bareRun = opts.ceiling
-        ? await load(bareUrl, bodyFile)
-        : { ok: Number.NaN, non2xx: 0, errors: 0, seconds: 1, p50: Number.NaN, p99: Number.NaN };
-      const edgeRate = acked / edgeRun.seconds;
-      const bareRate = (bareRun.ok * size) / bareRun.seconds;
-      rows.push([
-        String(size),
-        `${Math.round(body.length / size)}`,
-        fmt(edgeRate),
-        fmt(edgeRun.ok / edgeRun.seconds),
-        `${edgeRun.p50}/${edgeRun.p99}`,
-        String(edgeRun.non2xx + edgeRun.errors),
-        String(spooled),
-        fmt(bareRate),
-        `${bareRun.p50}/${bareRun.p99}`,
-        `${((100 * edgeRate) / bareRate).toFixed(1)}%`,
-      ]);
-      process.stderr.write(`batch ${size}: edge ${fmt(edgeRate)} ev/s, bare ${fmt(bareRate)} ev/s\n`);
+      if (opts.ceiling) await warmUp(bareUrl, bodyFile);
+      const bareRun = opts.ceiling ? await load(bareUrl, bodyFile, { self: process.pid }) : undefined;
+      const row: Row = {
+        size,
+        bytesPerEvent: Math.round(body.length / size),
+        edge: edgeRun,
+        half: halfRun,
+        bare: bareRun,
+        spooled,
+      };
+      rows.push(row);
+      process.stderr.write(
+        `batch ${size}: edge ${fmt(rate(edgeRun, size))} ev/s, ${fmt(perCpu(edgeRun, size))} ev per edge CPU-s` +
+          (bareRun ? `, bare ${fmt(rate(bareRun, size))} ev/s` : '') +
+          ` (load ${loadAverage()})\n`,
+      );
     }
   } finally {
     await edge.close();
     await new Promise((r) => bare.close(r));
-    await reader.close();
-    if (!local) await deleteTopic(topic);
+    await reader?.close();
+    if (producer && producer !== local) await producer.close();
+    if (reader && !local) await deleteTopic(topic);
     await rm(work, { recursive: true, force: true });
   }
   const header = [
@@ -236,18 +285,110 @@ async function main(): Promise<void> {
     'edge ev/s (on the bus)',
     'edge req/s',
     'edge p50/p99 ms',
-    'edge non-2xx',
+    'p50/p99 ms at half rate',
+    'non-2xx',
     'spooled',
+    'edge CPU s',
+    'broker CPU s',
+    'autocannon CPU s',
+    'ev per edge CPU-s',
+    'edge peak RSS MiB',
     'bare ev/s',
     'bare p50/p99 ms',
-    'edge/bare',
+    'bare CPU s',
+    'bare ev per CPU-s',
+    'edge/bare ev/s',
   ];
+  const na = '–';
   console.log(
-    `\nNode ${process.version}, ${connections} connections, ${duration} s per row, Kafka ${brokers.join(',')}\n`,
+    `\nNode ${process.version}, ${cpus().length} cores, ${connections} connections, ${duration} s per row, ` +
+      `${local ? 'local log' : spoolOnly ? 'Kafka down: the disk spool' : `Kafka ${brokers.join(',')} (client ${kafkaClient}, ${opts.compression ?? defaultCompression}, broker pid ${brokerPid ?? 'unknown'})`}, ` +
+      `load average ${loadBefore} at start, ${loadAverage()} at end\n`,
   );
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
-  for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+  for (const r of rows) {
+    const e = r.edge;
+    console.log(
+      `| ${[
+        r.size,
+        r.bytesPerEvent,
+        fmt(rate(e, r.size)),
+        fmt(e.ok / e.seconds),
+        `${e.p50}/${e.p99}`,
+        r.half ? `${r.half.p50}/${r.half.p99}` : na,
+        e.non2xx + e.errors + (r.half ? r.half.non2xx + r.half.errors : 0),
+        r.spooled,
+        e.cpu.self!.toFixed(1),
+        e.cpu.broker === undefined ? na : e.cpu.broker.toFixed(1),
+        e.cpu.loadgen!.toFixed(1),
+        fmt(perCpu(e, r.size)),
+        Math.round(e.peakRssMiB),
+        r.bare ? fmt(rate(r.bare, r.size)) : na,
+        r.bare ? `${r.bare.p50}/${r.bare.p99}` : na,
+        r.bare ? r.bare.cpu.self!.toFixed(1) : na,
+        r.bare ? fmt(perCpu(r.bare, r.size)) : na,
+        r.bare ? ratio(rate(e, r.size), rate(r.bare, r.size)) : na,
+      ].join(' | ')} |`,
+    );
+  }
+  printGoals(rows);
+}
+
+interface Row {
+  size: number;
+  bytesPerEvent: number;
+  edge: LoadResult;
+  half: LoadResult | undefined;
+  bare: LoadResult | undefined;
+  spooled: number;
+}
+
+/** Events per second of wall time that a run got acknowledged. */
+function rate(r: LoadResult, size: number): number {
+  return (r.ok * size) / r.seconds;
+}
+
+/** Events per CPU-second of the server process itself (the broker's and autocannon's CPU apart). */
+function perCpu(r: LoadResult, size: number): number {
+  return (r.ok * size) / r.cpu.self!;
+}
+
+function ratio(a: number, b: number): string {
+  return `${(a / b).toFixed(2)}×`;
+}
+
+/** The issue's goals, each with this run's figure beside it. */
+function printGoals(rows: Row[]): void {
+  const mark = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  console.log('\nGoals (this run):');
+  const big = rows.find((r) => r.size === 100);
+  if (big) {
+    const v = perCpu(big.edge, 100);
+    console.log(
+      `- batch 100: ${fmt(v)} events per edge CPU-second (broker ${big.edge.cpu.broker?.toFixed(1) ?? '?'} CPU s apart), goal ≥ 150,000: ${mark(v >= 150_000)}`,
+    );
+  }
+  for (const r of rows) {
+    if (!r.bare) continue;
+    const q = rate(r.edge, r.size) / rate(r.bare, r.size);
+    console.log(
+      `- batch ${r.size}: edge/bare = ${fmt(rate(r.edge, r.size))} / ${fmt(rate(r.bare, r.size))} = ${q.toFixed(2)}, goal ≥ 0.5: ${mark(q >= 0.5)}`,
+    );
+  }
+  for (const r of rows) {
+    if (!r.half) continue;
+    console.log(
+      `- batch ${r.size}: p99 at half the max rate (${fmt(r.half.ok / r.half.seconds)} req/s) = ${r.half.p99} ms, goal < 50: ${mark(r.half.p99 < 50)}`,
+    );
+  }
+}
+
+/** The shared stack's broker process, when the benchmark uses that broker (else --broker-pid). */
+async function brokerProcess(): Promise<number | undefined> {
+  if (opts.brokerPid) return Number(opts.brokerPid);
+  if (opts.brokers) return undefined;
+  return runningKafkaPid(stackServerDirs('kafka').dataDir);
 }
 
 function fmt(n: number): string {
@@ -265,4 +406,14 @@ async function deleteTopic(topic: string): Promise<void> {
   await admin.disconnect();
 }
 
-await main();
+if (opts.worker)
+  await benchWorker({
+    brokers,
+    client: kafkaClient,
+    batchSizes,
+    connections,
+    seconds: duration,
+    warmupSeconds: Number(opts.warmup),
+    deleteTopic,
+  });
+else await main();

@@ -12,12 +12,18 @@
  *
  * CLI: node test/infra/mirror-maker.ts stop --dir /tmp/mm2
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import kafkajs from 'kafkajs';
-import { readLivePid, stopByPidFile } from './java-process.ts';
-import { fetchJars } from './maven.ts';
-import { launchServer, type ServerLifecycle, type ServerRun, serverHandle } from './server-handle.ts';
+import {
+  type JavaServerDefinition,
+  type JavaServerOptions,
+  javaServerLogFiles,
+  runningJavaServerPid,
+  type ServerLifecycle,
+  startJavaServer,
+  stopJavaServer,
+} from './java-server.ts';
 import { withTimeout } from './with-timeout.ts';
 
 export interface MirrorMakerOptions {
@@ -27,7 +33,7 @@ export interface MirrorMakerOptions {
   target: { alias: string; brokers: string[] };
   /** Topics copied from every source (a regex list, as MM2 reads it). */
   topics: string;
-  /** mm2.properties, the log4j config and the pid file. */
+  /** mm2.properties and the log4j config (under conf/), and the pid file. */
   dataDir: string;
   /** mirror-maker.log and the JVM's own output. */
   logDir: string;
@@ -45,17 +51,7 @@ export interface MirrorMakerHandle extends ServerLifecycle {
 const STOP_GRACE_MS = 15_000;
 
 export function mirrorMakerLogFiles(logDir: string): string[] {
-  return [join(logDir, 'mirror-maker.log'), join(logDir, 'mirror-maker.out')];
-}
-
-function paths(dataDir: string) {
-  const dir = resolve(dataDir);
-  return {
-    dir,
-    conf: join(dir, 'conf'),
-    properties: join(dir, 'conf', 'mm2.properties'),
-    pidFile: join(dir, 'mirror-maker.pid'),
-  };
+  return javaServerLogFiles({ logFiles: ['mirror-maker.log', 'mirror-maker.out'] }, logDir);
 }
 
 /** The mm2.properties for one-way flows from each source to the target. */
@@ -152,69 +148,57 @@ export async function probeMirrorMaker(targetBrokers: string[], topics: readonly
   }
 }
 
-function launch(options: MirrorMakerOptions, lib: string, replicated: string[]): Promise<ServerRun> {
-  const p = paths(options.dataDir);
-  const logDir = resolve(options.logDir);
-  return launchServer(
-    {
-      args: [
-        '-Xmx512m',
-        '-Xms128m',
-        '-Djava.awt.headless=true',
-        `-Dmm2.logs.dir=${logDir}`,
-        `-Dlog4j2.configurationFile=${join(p.conf, 'log4j2.properties')}`,
-        '-cp',
-        `${p.conf}:${lib}/*`,
-        'org.apache.kafka.connect.mirror.MirrorMaker',
-        p.properties,
-      ],
-      cwd: p.dir,
-      logFile: join(logDir, 'mirror-maker.out'),
-      pidFile: p.pidFile,
-      identity: p.properties,
-    },
-    {
-      name: `MirrorMaker 2 (${Object.keys(options.sources).join(', ')} → ${options.target.alias})`,
-      probe: () => probeMirrorMaker(options.target.brokers, replicated),
-      timeoutMs: options.startTimeoutMs ?? 180_000,
-      logFiles: mirrorMakerLogFiles(logDir),
-      intervalMs: 1000,
-    },
+/** Plain topic names only here (the readiness check names the replicas). */
+function replicatedTopics(options: MirrorMakerOptions): string[] {
+  return Object.keys(options.sources).flatMap((alias) =>
+    options.topics.split(',').map((topic) => `${alias}.${topic.trim()}`),
   );
 }
 
+type MirrorMakerServerOptions = MirrorMakerOptions & JavaServerOptions;
+
+/** MirrorMaker 2 in dedicated mode: only its values and its probe; the rest is java-server.ts. */
+const mirrorMakerServer: JavaServerDefinition<
+  MirrorMakerServerOptions,
+  Pick<MirrorMakerHandle, 'replicatedTopics'>
+> = {
+  label: 'MirrorMaker 2',
+  pom: 'mirror-maker',
+  mainClass: 'org.apache.kafka.connect.mirror.MirrorMaker',
+  pidFile: 'mirror-maker.pid',
+  outputFile: 'mirror-maker.out',
+  logFiles: ['mirror-maker.log', 'mirror-maker.out'],
+  stopGraceMs: STOP_GRACE_MS,
+  startTimeoutMs: 180_000,
+  readyIntervalMs: 1000,
+  jvmArgs: (_options, dirs) => [
+    '-Xmx512m',
+    '-Xms128m',
+    `-Dmm2.logs.dir=${dirs.logDir}`,
+    `-Dlog4j2.configurationFile=${join(dirs.conf, 'log4j2.properties')}`,
+  ],
+  programArgs: (_options, dirs) => [join(dirs.conf, 'mm2.properties')],
+  async writeConfig(options, dirs) {
+    await writeFile(join(dirs.conf, 'mm2.properties'), mirrorMakerProperties(options));
+    await writeFile(join(dirs.conf, 'log4j2.properties'), LOG4J2);
+  },
+  ready: (options) => probeMirrorMaker(options.target.brokers, replicatedTopics(options)),
+  address: (options) => `${Object.keys(options.sources).join(', ')} → ${options.target.alias}`,
+  fields: (options) => ({ replicatedTopics: replicatedTopics(options) }),
+};
+
 export function runningMirrorMakerPid(dataDir: string): Promise<number | undefined> {
-  const p = paths(dataDir);
-  return readLivePid(p.pidFile, p.properties);
+  return runningJavaServerPid(mirrorMakerServer, dataDir);
 }
 
 export function stopMirrorMaker(dataDir: string): Promise<'stopped' | 'killed' | 'not running'> {
-  const p = paths(dataDir);
-  return stopByPidFile(p.pidFile, p.properties, STOP_GRACE_MS);
+  return stopJavaServer(mirrorMakerServer, dataDir);
 }
 
 /** Starts MirrorMaker 2 and resolves once every source's topics exist on the target. */
-export async function startMirrorMaker(options: MirrorMakerOptions): Promise<MirrorMakerHandle> {
-  if (await runningMirrorMakerPid(options.dataDir)) {
-    throw new Error(`MirrorMaker already runs from ${options.dataDir}`);
-  }
-  const lib = await fetchJars('mirror-maker', options.cache === undefined ? {} : { cache: options.cache });
-  const p = paths(options.dataDir);
-  await mkdir(p.conf, { recursive: true });
-  await mkdir(resolve(options.logDir), { recursive: true });
-  await writeFile(p.properties, mirrorMakerProperties(options));
-  await writeFile(join(p.conf, 'log4j2.properties'), LOG4J2);
-  // Plain topic names only here (the readiness check names the replicas).
-  const replicated = Object.keys(options.sources).flatMap((alias) =>
-    options.topics.split(',').map((topic) => `${alias}.${topic.trim()}`),
-  );
-  return serverHandle({
-    fields: { replicatedTopics: replicated },
-    first: await launch(options, lib, replicated),
-    relaunch: () => launch(options, lib, replicated),
-    stopGraceMs: STOP_GRACE_MS,
-    logFiles: mirrorMakerLogFiles(options.logDir),
-  });
+export function startMirrorMaker(options: MirrorMakerOptions): Promise<MirrorMakerHandle> {
+  // It listens on no port of its own (the internal REST server is off).
+  return startJavaServer(mirrorMakerServer, { ...options, port: 0 });
 }
 
 if (import.meta.main) {

@@ -2,7 +2,8 @@
  * @module The production adapter of the bus port: Kafka through kafkajs.
  *
  * - Produce: one idempotent producer (acks=-1, max one request in flight, so
- *   retries neither duplicate nor reorder), gzip batches, the default
+ *   retries neither duplicate nor reorder), gzip batches (or lz4 through
+ *   lz4-codec.ts, or none), the default
  *   (Java-compatible murmur2) partitioner, so one key stays in one partition.
  *   A large produce() goes as several requests of at most `maxRequestBytes`,
  *   in order, because a broker refuses a record batch over message.max.bytes.
@@ -28,9 +29,17 @@ import { checkReadRange } from '../read-range.ts';
 import { toBusError } from './kafka-error.ts';
 import { commitGroupOffsets } from './kafka-group-commit.ts';
 import { readKafkaPartition } from './kafka-partition-reader.ts';
+import { registerLz4Codec } from './lz4-codec.ts';
 import { chunksOf } from './produce-chunks.ts';
 
 const { Kafka: KafkaClient, CompressionTypes, logLevel } = kafkajs;
+registerLz4Codec();
+
+const COMPRESSION = {
+  gzip: CompressionTypes.GZIP,
+  lz4: CompressionTypes.LZ4,
+  none: CompressionTypes.None,
+} as const;
 
 export const kafkaBusConfigSchema = z.object({
   brokers: kafkaBrokersSchema,
@@ -39,7 +48,7 @@ export const kafkaBusConfigSchema = z.object({
   requestTimeoutMs: z.number().int().positive().default(30_000),
   /** Retries of one request before it fails (backoff 100 ms doubling to 3 s). */
   retries: z.number().int().min(0).default(5),
-  compression: z.enum(['gzip', 'none']).default('gzip'),
+  compression: z.enum(['gzip', 'lz4', 'none']).default('gzip'),
   /** Uncompressed bytes of one produce request; keep under the broker's message.max.bytes (1 MiB). */
   maxRequestBytes: z
     .number()
@@ -123,7 +132,7 @@ export class KafkaBus implements EventBus {
     this.checkOpen();
     if (messages.length === 0) return;
     const producer = await this.connected('connecting the producer', () => this.producerConnection());
-    const compression = this.config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+    const compression = COMPRESSION[this.config.compression];
     const now = String(Date.now());
     try {
       for (const chunk of chunksOf(messages, this.config.maxRequestBytes)) {

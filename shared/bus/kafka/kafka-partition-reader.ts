@@ -18,8 +18,11 @@ import type { Assigner, Consumer, Kafka } from 'kafkajs';
 import kafkajs from 'kafkajs';
 import type { ConsumedMessage } from '../bus.ts';
 import { toBusError } from './kafka-error.ts';
+import { registerLz4Codec } from './lz4-codec.ts';
 
 const { AssignerProtocol } = kafkajs;
+// A reader decodes what any producer of the pipeline writes, lz4 included.
+registerLz4Codec();
 
 export interface PartitionReadOptions {
   brokers: readonly string[];
