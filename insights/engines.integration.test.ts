@@ -194,7 +194,8 @@ describe('insights on DuckDB and HiveServer2', () => {
       duckdb: { rollups: appFor(duck, true), raw: appFor(duck, false) },
       hive: { rollups: appFor(hive, true), raw: appFor(hive, false) },
     };
-  });
+    // Hive registers every partition of six tables one DDL statement at a time: minutes on a busy machine.
+  }, 900_000);
 
   afterAll(async () => {
     await Promise.all([duck?.cleanup(), hive?.cleanup()]);

@@ -115,12 +115,25 @@ export const DIMENSIONS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'events', type: 'BIGINT' },
 ];
 
+/**
+ * Per hour, project, event and visitor: each distinct event time. What funnels
+ * read (visitor, event, time) without the rest of the raw row, sorted by
+ * project so one project's steps are a short scan.
+ */
+export const EVENT_TIMES_HOURLY_COLUMNS: ColumnDef[] = [
+  { name: 'project_id', type: 'STRING' },
+  { name: 'event', type: 'STRING' },
+  { name: 'visitor_id', type: 'STRING' },
+  { name: 'event_time', type: 'TIMESTAMP' },
+];
+
 export const TABLES = {
   events: { name: 'events', columns: EVENTS_COLUMNS },
   events_hourly: { name: 'events_hourly', columns: EVENTS_HOURLY_COLUMNS },
   visitors_hourly: { name: 'visitors_hourly', columns: VISITORS_HOURLY_COLUMNS },
   sessions_hourly: { name: 'sessions_hourly', columns: SESSIONS_HOURLY_COLUMNS },
   dimensions_hourly: { name: 'dimensions_hourly', columns: DIMENSIONS_HOURLY_COLUMNS },
+  event_times_hourly: { name: 'event_times_hourly', columns: EVENT_TIMES_HOURLY_COLUMNS },
 } as const;
 
 /** The rollups the loader rewrites whole for every hour it touches. */
@@ -129,6 +142,7 @@ export const ROLLUP_TABLES = [
   'visitors_hourly',
   'sessions_hourly',
   'dimensions_hourly',
+  'event_times_hourly',
 ] as const;
 export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
@@ -151,6 +165,7 @@ export const tablesSchema = z
     visitorsHourly: tableNameSchema.default(TABLES.visitors_hourly.name),
     sessionsHourly: tableNameSchema.default(TABLES.sessions_hourly.name),
     dimensionsHourly: tableNameSchema.default(TABLES.dimensions_hourly.name),
+    eventTimesHourly: tableNameSchema.default(TABLES.event_times_hourly.name),
   })
   .prefault({});
 
@@ -169,6 +184,7 @@ export const TABLE_NAME_KEYS = {
   visitors_hourly: 'visitorsHourly',
   sessions_hourly: 'sessionsHourly',
   dimensions_hourly: 'dimensionsHourly',
+  event_times_hourly: 'eventTimesHourly',
 } as const satisfies Record<keyof typeof TABLES, keyof WarehouseTableNames>;
 
 /** `dt=YYYY-MM-DD/hour=HH` of a UTC instant: the partition an event lands in. */

@@ -15,6 +15,7 @@ const tables = {
   visitorsHourly: 'wh.vis_hourly',
   sessionsHourly: 'wh.ses_hourly',
   dimensionsHourly: 'wh.dim_hourly',
+  eventTimesHourly: 'wh.times_hourly',
 };
 const range = { from: new Date('2026-11-20T05:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
 const projectId = 'acme';
@@ -170,6 +171,16 @@ describe('rollup choice', () => {
       'first_second - MAX(last_second) OVER (PARTITION BY cur, visitor_id ORDER BY first_second, last_second ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) <= 1800',
     );
     expect(q.statement.text).not.toContain('wh.ev ');
+  });
+
+  it('answers funnels from event_times_hourly, raw events when rollups are off', () => {
+    const input = { projectId, range, steps: ['A', 'B'], windowSeconds: 60 };
+    const q = buildFunnel(input, hive);
+    expect(q.source).toBe('rollup');
+    expect(q.statement.text).toContain('SELECT visitor_id, event, event_time FROM wh.times_hourly WHERE');
+    const [, raw] = contexts(false);
+    if (!raw) throw new Error('no context');
+    expect(buildFunnel(input, raw).statement.text).toContain('FROM wh.ev WHERE');
   });
 
   it('answers retention of one event from dimensions_hourly', () => {

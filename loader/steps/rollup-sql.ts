@@ -61,6 +61,10 @@ export function rollupSelect(table: RollupTable, source: string, by: readonly st
               SELECT ${k}project_id, visitor_id, min(ts)::BIGINT AS first_second, max(ts)::BIGINT AS last_second,
                      count(*)::BIGINT AS events, sum(pv)::BIGINT AS pageviews
               FROM n GROUP BY ${k}project_id, visitor_id, piece ORDER BY ${k}project_id, visitor_id, first_second`;
+    case 'event_times_hourly':
+      // Repeats of one (visitor, event, time) change no funnel: each step takes the earliest time.
+      return `SELECT DISTINCT ${k}project_id, event, visitor_id, event_time FROM ${source}
+              ORDER BY ${k}project_id, event, visitor_id, event_time`;
     case 'dimensions_hourly': {
       const parts = ROLLUP_DIMENSIONS.map((dimension) => {
         const { column, where } = DIMENSION_SOURCES[dimension];
