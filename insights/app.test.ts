@@ -134,7 +134,7 @@ describe('operations', () => {
     expect(metrics).toContain('insights_http_requests_total{route="/v1/insights/summary",status="200"} 1');
     expect(metrics).toContain('insights_cache_lookups_total{query="summary",result="miss"} 1');
     expect(metrics).toMatch(
-      /insights_query_duration_seconds_count\{query="summary",source="raw",outcome="ok"\} 1/,
+      /insights_query_duration_seconds_count\{query="summary",source="rollup",outcome="ok"\} 1/,
     );
   });
 

@@ -86,7 +86,7 @@ function cases(): Case[] {
       ...ref.expectedTimeseries(people, 'acme', hours, 'hour', event),
     });
     add(`timeseries by day, event ${event}`, `/v1/insights/timeseries?${q(days)}&interval=day${e}`, {
-      ...envelope('acme', days, event === null ? 'rollup' : 'raw'),
+      ...envelope('acme', days, 'rollup'),
       ...ref.expectedTimeseries(people, 'acme', days, 'day', event),
     });
   }
@@ -119,7 +119,8 @@ function cases(): Case[] {
   ];
   for (const [params, dimension, options] of tops) {
     add(`top ${params}`, `/v1/insights/top?${q(days)}&${params}&limit=6`, {
-      ...envelope('acme', days, 'raw'),
+      // Properties, and a column for one event other than page views, only raw rows answer.
+      ...envelope('acme', days, dimension === 'property' ? 'raw' : 'rollup'),
       ...ref.expectedTop(people, 'acme', days, dimension, { ...options, limit: 6 }),
     });
   }
@@ -132,7 +133,7 @@ function cases(): Case[] {
     add(
       `funnel ${steps.join(' > ')} within ${window}s`,
       `/v1/insights/funnel?${q(days)}&${steps.map((s) => `step=${encodeURIComponent(s)}`).join('&')}&window=${window}`,
-      { ...envelope('acme', days, 'raw'), ...ref.expectedFunnel(people, 'acme', days, steps, window) },
+      { ...envelope('acme', days, 'rollup'), ...ref.expectedFunnel(people, 'acme', days, steps, window) },
     );
   }
   add('retention', `/v1/insights/retention?${q(days)}`, {
@@ -140,7 +141,7 @@ function cases(): Case[] {
     ...ref.expectedRetention(people, 'acme', days, null),
   });
   add('retention of page views', `/v1/insights/retention?${q(days)}&event=%24pageview`, {
-    ...envelope('acme', days, 'raw'),
+    ...envelope('acme', days, 'rollup'),
     ...ref.expectedRetention(people, 'acme', days, '$pageview'),
   });
   add(
@@ -154,14 +155,14 @@ function cases(): Case[] {
   );
   const summary = { from: new Date('2026-11-21T12:00:00Z'), to: new Date('2026-11-23T00:00:00Z') };
   add('summary', `/v1/insights/summary?${q(summary)}`, {
-    ...envelope('acme', summary, 'raw'),
+    ...envelope('acme', summary, 'rollup'),
     ...ref.expectedSummary(people, 'acme', summary),
   });
   add(
     'summary of another project, with its own key',
     `/v1/insights/summary?${q(summary)}`,
     {
-      ...envelope('beta', summary, 'raw'),
+      ...envelope('beta', summary, 'rollup'),
       ...ref.expectedSummary(people, 'beta', summary),
     },
     true,
@@ -214,7 +215,7 @@ function cases(): Case[] {
       `timeseries for hostile event name ${JSON.stringify(hostile)}`,
       `/v1/insights/timeseries?${q(days)}&interval=day&event=${encodeURIComponent(hostile)}`,
       {
-        ...envelope('acme', days, 'raw'),
+        ...envelope('acme', days, 'rollup'),
         ...ref.expectedTimeseries(people, 'acme', days, 'day', hostile),
       },
     );
@@ -237,7 +238,8 @@ describe('insights on DuckDB and HiveServer2', () => {
       duckdb: { rollups: appFor(duck, true), raw: appFor(duck, false) },
       hive: { rollups: appFor(hive, true), raw: appFor(hive, false) },
     };
-  });
+    // Hive registers every partition of six tables one DDL statement at a time: minutes on a busy machine.
+  }, 900_000);
 
   afterAll(async () => {
     await Promise.all([duck?.cleanup(), hive?.cleanup()]);

@@ -7,6 +7,7 @@ import { createObjectStore, createQueryEngine } from '../shared/adapters.ts';
 import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { listenOnNode } from '../shared/node-server.ts';
+import { rollupTableNames } from '../shared/warehouse.ts';
 import { createInsightsApp } from './app.ts';
 import { type InsightsConfig, type InsightsConfigInput, parseInsightsConfig } from './config.ts';
 import type { Dialect } from './dialect/dialect.ts';
@@ -49,6 +50,7 @@ async function openEngine(
     store: createObjectStore(store),
     logger: logger.child({ component: 'duckdb-catalog' }),
     queryTimeoutMs,
+    materializedTables: rollupTableNames(config.tables),
   });
   return { catalog, dialect: duckdbDialect };
 }

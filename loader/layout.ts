@@ -7,7 +7,7 @@
  * Hours are whole hours since the epoch (UTC), the loader's bucket key.
  */
 import { InputError } from '../shared/errors.ts';
-import { partitionOf } from '../shared/warehouse.ts';
+import { partitionOf, type RollupTable } from '../shared/warehouse.ts';
 
 export const HOUR_MS = 3_600_000;
 const HOUR_US = 3_600_000_000;
@@ -50,7 +50,7 @@ function minutesIn(text: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-export type WarehouseTable = 'events' | 'events_hourly' | 'visitors_hourly';
+export type WarehouseTable = 'events' | RollupTable;
 
 export class WarehouseLayout {
   readonly prefix: string;
@@ -105,7 +105,7 @@ export class WarehouseLayout {
     return `${this.prefix}_loader/dedup/${dataPrefix.slice(this.prefix.length)}`;
   }
 
-  rollupKey(table: 'events_hourly' | 'visitors_hourly', hour: Hour): string {
+  rollupKey(table: RollupTable, hour: Hour): string {
     return `${this.partitionPrefix(table, hour)}${table}.parquet`;
   }
 

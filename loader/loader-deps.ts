@@ -7,6 +7,7 @@ import type { EventBus } from '../shared/bus/bus.ts';
 import type { Metastore } from '../shared/catalog/metastore.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
+import type { WarehouseTableNames } from '../shared/warehouse.ts';
 import { WarehouseLayout } from './layout.ts';
 import type { EventRow } from './steps/map-event.ts';
 
@@ -17,7 +18,7 @@ export interface LoaderSettings {
   /** Warehouse root inside the store ('' or ending in '/'). */
   warehousePrefix: string;
   /** Catalog table names (the directories keep the logical names). */
-  tables: { events: string; eventsHourly: string; visitorsHourly: string };
+  tables: WarehouseTableNames;
   /** A bucket spills to its own Parquet file at this many rows. */
   maxRowsPerFile: number;
   rowGroupSize: number;

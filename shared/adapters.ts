@@ -51,6 +51,8 @@ export interface CatalogOptions {
   workDir?: string;
   /** Server-side limit on one query (the caller's own timeout usually ends it sooner). */
   queryTimeoutMs?: number;
+  /** DuckDB: the tables to keep as its own sorted tables (the rollups insights reads), not views over files. */
+  materializedTables?: readonly string[];
 }
 
 /**
@@ -83,6 +85,7 @@ export async function createCatalog(config: CatalogConfig, options: CatalogOptio
     ...(config.memoryLimit ? { memoryLimit: config.memoryLimit } : {}),
     ...(config.metadataKey ? { metadataKey: config.metadataKey } : {}),
     ...(config.connections ? { connections: config.connections } : {}),
+    ...(options.materializedTables ? { materializedTables: options.materializedTables } : {}),
   });
 }
 

@@ -83,11 +83,86 @@ export const VISITORS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'last_seen', type: 'TIMESTAMP' },
 ];
 
+/**
+ * Per hour, project and visitor: one row per session piece of that hour's
+ * events (split, as sessions are, where more than 30 minutes of event time
+ * pass between two events, in whole seconds). Pieces of all hours of a range
+ * merge into exactly the sessions the raw events give (insights/queries/summary.ts).
+ */
+export const SESSIONS_HOURLY_COLUMNS: ColumnDef[] = [
+  { name: 'project_id', type: 'STRING' },
+  { name: 'visitor_id', type: 'STRING' },
+  /** Whole seconds since the epoch of the piece's first and last event time. */
+  { name: 'first_second', type: 'BIGINT' },
+  { name: 'last_second', type: 'BIGINT' },
+  { name: 'events', type: 'BIGINT' },
+  /** Events named '$pageview'. */
+  { name: 'pageviews', type: 'BIGINT' },
+];
+
+/**
+ * The top-N dimensions the rollups keep: the dimension column over all events,
+ * and `pageview_path` (page_path of '$pageview' events only, the dashboard's
+ * "top pages").
+ */
+export const ROLLUP_DIMENSIONS = [
+  'event',
+  'page_path',
+  'pageview_path',
+  'referrer_host',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'country',
+  'browser',
+  'os',
+  'device',
+] as const;
+export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
+
+/**
+ * Per hour, project, dimension, value and visitor: the visitor's events with
+ * that value (NULL and empty values left out). Distinct visitors per value
+ * stay exact over any range (COUNT(DISTINCT visitor_id)), as with visitors_hourly.
+ */
+export const DIMENSIONS_HOURLY_COLUMNS: ColumnDef[] = [
+  { name: 'project_id', type: 'STRING' },
+  { name: 'dimension', type: 'STRING' },
+  { name: 'value', type: 'STRING' },
+  { name: 'visitor_id', type: 'STRING' },
+  { name: 'events', type: 'BIGINT' },
+];
+
+/**
+ * Per hour, project, event and visitor: each distinct event time. What funnels
+ * read (visitor, event, time) without the rest of the raw row, sorted by
+ * project so one project's steps are a short scan.
+ */
+export const EVENT_TIMES_HOURLY_COLUMNS: ColumnDef[] = [
+  { name: 'project_id', type: 'STRING' },
+  { name: 'event', type: 'STRING' },
+  { name: 'visitor_id', type: 'STRING' },
+  { name: 'event_time', type: 'TIMESTAMP' },
+];
+
 export const TABLES = {
   events: { name: 'events', columns: EVENTS_COLUMNS },
   events_hourly: { name: 'events_hourly', columns: EVENTS_HOURLY_COLUMNS },
   visitors_hourly: { name: 'visitors_hourly', columns: VISITORS_HOURLY_COLUMNS },
+  sessions_hourly: { name: 'sessions_hourly', columns: SESSIONS_HOURLY_COLUMNS },
+  dimensions_hourly: { name: 'dimensions_hourly', columns: DIMENSIONS_HOURLY_COLUMNS },
+  event_times_hourly: { name: 'event_times_hourly', columns: EVENT_TIMES_HOURLY_COLUMNS },
 } as const;
+
+/** The rollups the loader rewrites whole for every hour it touches. */
+export const ROLLUP_TABLES = [
+  'events_hourly',
+  'visitors_hourly',
+  'sessions_hourly',
+  'dimensions_hourly',
+  'event_times_hourly',
+] as const;
+export type RollupTable = (typeof ROLLUP_TABLES)[number];
 
 /**
  * A catalog table name, the one rule for every config (the pipeline file, the
@@ -100,14 +175,35 @@ export const tableNameSchema = z
   .string()
   .regex(/^[a-z_][a-z0-9_]{0,127}$/, 'lower-case letters, digits and _');
 
-/** The three tables' names, each defaulting to its own. */
+/** The tables' names, each defaulting to its own. */
 export const tablesSchema = z
   .strictObject({
     events: tableNameSchema.default(TABLES.events.name),
     eventsHourly: tableNameSchema.default(TABLES.events_hourly.name),
     visitorsHourly: tableNameSchema.default(TABLES.visitors_hourly.name),
+    sessionsHourly: tableNameSchema.default(TABLES.sessions_hourly.name),
+    dimensionsHourly: tableNameSchema.default(TABLES.dimensions_hourly.name),
+    eventTimesHourly: tableNameSchema.default(TABLES.event_times_hourly.name),
   })
   .prefault({});
+
+/** The catalog names of the warehouse tables, as configured. */
+export type WarehouseTableNames = z.output<typeof tablesSchema>;
+
+/** The catalog names of the rollup tables (what an embedded engine keeps in its own storage). */
+export function rollupTableNames(tables: WarehouseTableNames): string[] {
+  return ROLLUP_TABLES.map((table) => tables[TABLE_NAME_KEYS[table]]);
+}
+
+/** The config key of each table's name. */
+export const TABLE_NAME_KEYS = {
+  events: 'events',
+  events_hourly: 'eventsHourly',
+  visitors_hourly: 'visitorsHourly',
+  sessions_hourly: 'sessionsHourly',
+  dimensions_hourly: 'dimensionsHourly',
+  event_times_hourly: 'eventTimesHourly',
+} as const satisfies Record<keyof typeof TABLES, keyof WarehouseTableNames>;
 
 /** `dt=YYYY-MM-DD/hour=HH` of a UTC instant: the partition an event lands in. */
 export function partitionOf(instant: Date): { dt: string; hour: string } {

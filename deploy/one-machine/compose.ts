@@ -17,6 +17,7 @@ import { busOf, catalogOf, storeOf } from '../../shared/config/pipeline-config.t
 import { acquireDirectoryLock } from '../../shared/directory-lock.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { listenOnNode } from '../../shared/node-server.ts';
+import { rollupTableNames } from '../../shared/warehouse.ts';
 import type { Plan } from './plan.ts';
 
 export interface Running {
@@ -47,7 +48,11 @@ export async function startAll(p: Plan, log: Logger): Promise<Running> {
     onStop('bus', () => bus.close());
     const store = createObjectStore(storeOf(config));
     // One catalog for the loader (which registers) and insights (which queries): both see every change at once.
-    const catalog = await createCatalog(catalogOf(config), { store, logger: logger('catalog') });
+    const catalog = await createCatalog(catalogOf(config), {
+      store,
+      logger: logger('catalog'),
+      materializedTables: rollupTableNames(config.tables),
+    });
     onStop('catalog', () => catalog.close());
     // Tables ensured: the dashboard asks for them before the first load has made them.
     const schedule = config.loader.cron !== 'off';

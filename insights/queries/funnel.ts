@@ -4,13 +4,15 @@
  * their step k-1 and within the window of entering. Taking the earliest
  * occurrence at each step is optimal for that entry, so no visitor is missed
  * who could have completed a step. Each step is one window function over the
- * visitor's events (no self-join: one scan of the raw events, and no map-join
- * task, which HiveServer2 runs in a child JVM that a bare install lacks).
+ * visitor's events (no self-join: one scan, and no map-join task, which
+ * HiveServer2 runs in a child JVM that a bare install lacks). The scan reads
+ * event_times_hourly (each visitor's distinct times of each event, which is
+ * all a funnel looks at), or the raw events when rollups are off.
  */
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import type { HourRange } from '../hour-range.ts';
 import { identifier, integerLiteral, joinSql, type Statement, sql } from '../sql/statement.ts';
-import { type Audience, audienceFilter } from './audience.ts';
+import { type Audience, answersFromRollups, audienceFilter } from './audience.ts';
 import { partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext } from './query-context.ts';
 import { countOf } from './row-values.ts';
@@ -43,8 +45,10 @@ export function buildFunnel(input: FunnelInput, ctx: QueryContext): BuiltQuery<F
   const t = (k: number) => identifier(`t${k}`);
   const epoch = (column: Statement) => ctx.dialect.epochSeconds(column);
   const distinctSteps = [...new Set(steps)];
+  // Rollups count people only, unfiltered: any audience choice reads raw rows.
+  const rollups = ctx.rollups && answersFromRollups(input.audience);
   const ctes: Statement[] = [
-    sql`s0 AS (SELECT visitor_id, event, event_time FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, input.range)}${audienceFilter(input.audience)} AND event IN (${joinSql(
+    sql`s0 AS (SELECT visitor_id, event, event_time FROM ${identifier(rollups ? ctx.tables.eventTimesHourly : ctx.tables.events)} WHERE ${partitionFilter(input.projectId, input.range)}${rollups ? sql`` : audienceFilter(input.audience)} AND event IN (${joinSql(
       distinctSteps.map((s) => sql`${s}`),
       ', ',
     )}))`,
@@ -74,7 +78,7 @@ export function buildFunnel(input: FunnelInput, ctx: QueryContext): BuiltQuery<F
     ', ',
   );
   const statement = sql`WITH ${joinSql(ctes, ', ')} SELECT ${counts} FROM (SELECT visitor_id, ${perVisitor} FROM ${identifier(`s${steps.length}`)} GROUP BY visitor_id) v`;
-  return { statement, source: 'raw', read: (rows) => readFunnel(rows, input) };
+  return { statement, source: rollups ? 'rollup' : 'raw', read: (rows) => readFunnel(rows, input) };
 }
 
 function readFunnel(rows: Row[], input: FunnelInput): FunnelAnswer {

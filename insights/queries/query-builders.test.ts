@@ -9,7 +9,14 @@ import { buildSummary } from './summary.ts';
 import { buildTimeseries } from './timeseries.ts';
 import { buildTop } from './top.ts';
 
-const tables = { events: 'wh.ev', eventsHourly: 'wh.ev_hourly', visitorsHourly: 'wh.vis_hourly' };
+const tables = {
+  events: 'wh.ev',
+  eventsHourly: 'wh.ev_hourly',
+  visitorsHourly: 'wh.vis_hourly',
+  sessionsHourly: 'wh.ses_hourly',
+  dimensionsHourly: 'wh.dim_hourly',
+  eventTimesHourly: 'wh.times_hourly',
+};
 const range = { from: new Date('2026-11-20T05:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
 const projectId = 'acme';
 
@@ -85,14 +92,18 @@ describe('timeseries', () => {
     ]);
   });
 
-  it('answers one event per hour from events_hourly, but per day from raw events', () => {
+  it('answers one event per hour from events_hourly, per day from dimensions_hourly', () => {
     const hourly = buildTimeseries({ projectId, range, interval: 'hour', event: 'Signed Up' }, hive);
     expect(hourly.source).toBe('rollup');
     expect(hourly.statement.text).toContain('FROM wh.ev_hourly WHERE');
     expect(hourly.statement.params.at(-1)).toBe('Signed Up');
     const daily = buildTimeseries({ projectId, range, interval: 'day', event: 'Signed Up' }, hive);
-    expect(daily.source).toBe('raw');
-    expect(daily.statement.text).toContain('COUNT(DISTINCT visitor_id) AS visitors FROM wh.ev WHERE');
+    expect(daily.source).toBe('rollup');
+    expect(daily.statement.text).toContain(
+      'COUNT(DISTINCT visitor_id) AS visitors FROM wh.dim_hourly WHERE project_id = ?',
+    );
+    expect(daily.statement.text).toMatch(/AND dimension = \? AND value = \? GROUP BY dt$/);
+    expect(daily.statement.params.slice(-2)).toEqual(['event', 'Signed Up']);
   });
 
   it('reads only raw events when rollups are off', () => {
@@ -122,6 +133,61 @@ describe('timeseries', () => {
       { time: '2026-11-20T06:00:00.000Z', events: 5, visitors: 2 },
       { time: '2026-11-20T07:00:00.000Z', events: 1, visitors: 1 },
     ]);
+  });
+});
+
+describe('rollup choice', () => {
+  const [hive] = contexts(true);
+  if (!hive) throw new Error('no context');
+  const base = { projectId, range, property: null, limit: 8 };
+
+  it('answers top N of a column over all events, and top pages of page views, from dimensions_hourly', () => {
+    for (const [dimension, event, stored] of [
+      ['country', null, 'country'],
+      ['event', null, 'event'],
+      ['page_path', null, 'page_path'],
+      ['page_path', '$pageview', 'pageview_path'],
+    ] as const) {
+      const q = buildTop({ ...base, dimension, event }, hive);
+      expect(q.source).toBe('rollup');
+      expect(q.statement.text).toContain('FROM wh.dim_hourly WHERE');
+      expect(q.statement.params).toContain(stored);
+      expect(q.statement.params).not.toContain('$pageview');
+    }
+  });
+
+  it('reads raw events for properties and other event filters', () => {
+    expect(buildTop({ ...base, dimension: 'country', event: 'Signed Up' }, hive).source).toBe('raw');
+    expect(buildTop({ ...base, dimension: 'property', property: 'plan', event: null }, hive).source).toBe(
+      'raw',
+    );
+  });
+
+  it('answers summary from sessions_hourly, merging pieces by a running end', () => {
+    const q = buildSummary({ projectId, range }, hive);
+    expect(q.source).toBe('rollup');
+    expect(q.statement.text).toContain('FROM wh.ses_hourly WHERE');
+    expect(q.statement.text).toContain(
+      'first_second - MAX(last_second) OVER (PARTITION BY cur, visitor_id ORDER BY first_second, last_second ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) <= 1800',
+    );
+    expect(q.statement.text).not.toContain('wh.ev ');
+  });
+
+  it('answers funnels from event_times_hourly, raw events when rollups are off', () => {
+    const input = { projectId, range, steps: ['A', 'B'], windowSeconds: 60 };
+    const q = buildFunnel(input, hive);
+    expect(q.source).toBe('rollup');
+    expect(q.statement.text).toContain('SELECT visitor_id, event, event_time FROM wh.times_hourly WHERE');
+    const [, raw] = contexts(false);
+    if (!raw) throw new Error('no context');
+    expect(buildFunnel(input, raw).statement.text).toContain('FROM wh.ev WHERE');
+  });
+
+  it('answers retention of one event from dimensions_hourly', () => {
+    const q = buildRetention({ projectId, range, event: 'Signed Up' }, hive);
+    expect(q.source).toBe('rollup');
+    expect(q.statement.text).toContain('FROM wh.dim_hourly WHERE');
+    expect(q.statement.params.slice(-2)).toEqual(['event', 'Signed Up']);
   });
 });
 

@@ -5,14 +5,12 @@
  * to turn the engine's rows into the endpoint's answer.
  */
 import type { Row } from '../../shared/catalog/query-engine.ts';
+import type { WarehouseTableNames } from '../../shared/warehouse.ts';
 import type { Dialect } from '../dialect/dialect.ts';
 import type { Statement } from '../sql/statement.ts';
 
-export interface WarehouseTables {
-  events: string;
-  eventsHourly: string;
-  visitorsHourly: string;
-}
+/** The catalog names of the events table and the rollups (config `tables`). */
+export type WarehouseTables = WarehouseTableNames;
 
 export interface QueryContext {
   dialect: Dialect;
@@ -21,7 +19,7 @@ export interface QueryContext {
   rollups: boolean;
 }
 
-/** `rollup` when only events_hourly / visitors_hourly are read. */
+/** `rollup` when only rollup tables (the *_hourly ones) are read. */
 export type QuerySource = 'rollup' | 'raw';
 
 export interface BuiltQuery<T> {

@@ -2,11 +2,12 @@
  * @module Retention cohorts: visitors grouped by the day they were first seen
  * in the range, and how many of them came back on each later day. Any event
  * counts as activity; with `event`, only that event does (cohort and return).
- * The visitors_hourly rollup answers the plain case; an event needs raw rows.
+ * visitors_hourly answers the plain case, dimensions_hourly (dimension
+ * `event`) the case of one event.
  */
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { DAY_MS, daysTouched, type HourRange } from '../hour-range.ts';
-import { identifier, sql } from '../sql/statement.ts';
+import { identifier, type Statement, sql } from '../sql/statement.ts';
 import { type Audience, answersFromRollups, audienceFilter } from './audience.ts';
 import { partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext, QuerySource } from './query-context.ts';
@@ -35,11 +36,16 @@ export interface RetentionAnswer {
 
 export function buildRetention(input: RetentionInput, ctx: QueryContext): BuiltQuery<RetentionAnswer> {
   const where = partitionFilter(input.projectId, input.range);
-  const fromRollup = ctx.rollups && input.event === null && answersFromRollups(input.audience);
-  const source: QuerySource = fromRollup ? 'rollup' : 'raw';
-  const activity = fromRollup
-    ? sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.visitorsHourly)} WHERE ${where}`
-    : sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.events)} WHERE ${where}${audienceFilter(input.audience)}${input.event === null ? sql`` : sql` AND event = ${input.event}`}`;
+  const rollups = ctx.rollups && answersFromRollups(input.audience);
+  const source: QuerySource = rollups ? 'rollup' : 'raw';
+  let activity: Statement;
+  if (rollups && input.event === null) {
+    activity = sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.visitorsHourly)} WHERE ${where}`;
+  } else if (rollups) {
+    activity = sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.dimensionsHourly)} WHERE ${where} AND dimension = ${'event'} AND value = ${input.event}`;
+  } else {
+    activity = sql`SELECT DISTINCT visitor_id, dt FROM ${identifier(ctx.tables.events)} WHERE ${where}${audienceFilter(input.audience)}${input.event === null ? sql`` : sql` AND event = ${input.event}`}`;
+  }
   // Day differences are taken in JS from the two dt strings: no date function to differ between engines.
   // The cohort is a window over each visitor's days: no join (see funnel.ts for why that matters on Hive).
   const statement = sql`SELECT cohort, dt, COUNT(*) AS visitors FROM (SELECT visitor_id, dt, MIN(dt) OVER (PARTITION BY visitor_id) AS cohort FROM (${activity}) a) d GROUP BY cohort, dt`;

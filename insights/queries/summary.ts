@@ -1,18 +1,25 @@
 /**
  * @module The dashboard's headline numbers for a range and the period of the
- * same length before it, in one scan of the raw events (sessions need every
- * event's time, so the rollups cannot save that scan):
+ * same length before it, in one scan of sessions_hourly (or of the raw events
+ * when rollups are off):
  * - visitors: distinct visitor ids; pageviews; events;
  * - sessions: a visitor's events split where 30 minutes pass without one
  *   (whole seconds, as both engines count them); a session does not cross
  *   the boundary between the two periods;
  * - bounce rate: sessions of exactly one event, a page view, over sessions;
  * - visit duration: mean seconds from a session's first to last event.
+ *
+ * sessions_hourly holds each hour's session pieces (the same gap rule within
+ * the hour). Sorted by start, a piece opens a new session exactly when it
+ * starts more than the gap after every earlier piece of the visitor has ended:
+ * then no event lies in between, so the raw events break there too; otherwise
+ * an earlier piece's events reach within the gap of it. So merging pieces
+ * gives the raw sessions, their events, page views and durations exactly.
  */
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { type HourRange, previousRange } from '../hour-range.ts';
-import { identifier, integerLiteral, sql } from '../sql/statement.ts';
-import { type Audience, audienceFilter } from './audience.ts';
+import { identifier, integerLiteral, type Statement, sql } from '../sql/statement.ts';
+import { type Audience, answersFromRollups, audienceFilter } from './audience.ts';
 import { atOrAfter, partitionFilter } from './partition-filter.ts';
 import type { BuiltQuery, QueryContext } from './query-context.ts';
 import { countOf } from './row-values.ts';
@@ -47,15 +54,30 @@ export interface SummaryAnswer {
 export function buildSummary(input: SummaryInput, ctx: QueryContext): BuiltQuery<SummaryAnswer> {
   const previous = previousRange(input.range);
   const scanned: HourRange = { from: previous.from, to: input.range.to };
+  const gap = integerLiteral(SESSION_GAP_SECONDS);
+  const read = (result: Row[]) => readSummary(result, input.range, previous);
+  if (ctx.rollups && answersFromRollups(input.audience)) {
+    const pieces = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, first_second, last_second, events, pageviews FROM ${identifier(ctx.tables.sessionsHourly)} WHERE ${partitionFilter(input.projectId, scanned)}`;
+    const order = sql`PARTITION BY cur, visitor_id ORDER BY first_second, last_second`;
+    // Pieces that tie on (first, last) land in one session whichever comes first, so ROWS frames are exact here.
+    const marked = sql`SELECT cur, visitor_id, first_second, last_second, events, pageviews, CASE WHEN first_second - MAX(last_second) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) <= ${gap} THEN 0 ELSE 1 END AS is_start FROM (${pieces}) p`;
+    const numbered = sql`SELECT cur, visitor_id, first_second, last_second, events, pageviews, SUM(is_start) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM (${marked}) m`;
+    const sessions = sql`SELECT cur, visitor_id, session_no, SUM(events) AS n_events, SUM(pageviews) AS n_pageviews, MAX(last_second) - MIN(first_second) AS seconds FROM (${numbered}) n GROUP BY cur, visitor_id, session_no`;
+    return { statement: totals(sessions), source: 'rollup', read };
+  }
   const ts = ctx.dialect.epochSeconds(identifier('event_time'));
   const rows = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, ${ts} AS ts, CASE WHEN event = ${PAGEVIEW_EVENT} THEN 1 ELSE 0 END AS is_pageview FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, scanned)}${audienceFilter(input.audience)}`;
-  const marked = sql`SELECT cur, visitor_id, ts, is_pageview, CASE WHEN ts - LAG(ts) OVER (PARTITION BY cur, visitor_id ORDER BY ts) <= ${integerLiteral(SESSION_GAP_SECONDS)} THEN 0 ELSE 1 END AS is_start FROM (${rows}) e`;
+  const marked = sql`SELECT cur, visitor_id, ts, is_pageview, CASE WHEN ts - LAG(ts) OVER (PARTITION BY cur, visitor_id ORDER BY ts) <= ${gap} THEN 0 ELSE 1 END AS is_start FROM (${rows}) e`;
   // RANGE, not ROWS: events of the same second are peers and get the same session number, whatever
   // order each window happened to put them in.
   const numbered = sql`SELECT cur, visitor_id, ts, is_pageview, SUM(is_start) OVER (PARTITION BY cur, visitor_id ORDER BY ts RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM (${marked}) m`;
   const sessions = sql`SELECT cur, visitor_id, session_no, COUNT(*) AS n_events, SUM(is_pageview) AS n_pageviews, MAX(ts) - MIN(ts) AS seconds FROM (${numbered}) n GROUP BY cur, visitor_id, session_no`;
-  const statement = sql`SELECT cur, COUNT(DISTINCT visitor_id) AS visitors, SUM(n_pageviews) AS pageviews, SUM(n_events) AS events, COUNT(*) AS sessions, SUM(CASE WHEN n_events = 1 AND n_pageviews = 1 THEN 1 ELSE 0 END) AS bounces, SUM(seconds) AS seconds FROM (${sessions}) s GROUP BY cur`;
-  return { statement, source: 'raw', read: (result) => readSummary(result, input.range, previous) };
+  return { statement: totals(sessions), source: 'raw', read };
+}
+
+/** Per period, from one row per session (cur, visitor_id, n_events, n_pageviews, seconds). */
+function totals(sessions: Statement): Statement {
+  return sql`SELECT cur, COUNT(DISTINCT visitor_id) AS visitors, SUM(n_pageviews) AS pageviews, SUM(n_events) AS events, COUNT(*) AS sessions, SUM(CASE WHEN n_events = 1 AND n_pageviews = 1 THEN 1 ELSE 0 END) AS bounces, SUM(seconds) AS seconds FROM (${sessions}) s GROUP BY cur`;
 }
 
 function readSummary(rows: Row[], current: HourRange, previous: HourRange): SummaryAnswer {

@@ -1,7 +1,8 @@
 /**
- * @module Events and distinct visitors per hour or per day. The rollups answer
- * every case but one: distinct visitors of one event per day, which do not
- * add up across hours, come from the raw events.
+ * @module Events and distinct visitors per hour or per day, from the rollups:
+ * visitors_hourly for all events, events_hourly for one event per hour (that
+ * hour's distinct visitors are exact as they are), dimensions_hourly for one
+ * event per day (its visitor ids, counted distinct over the day).
  */
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { daysTouched, type HourRange, hourStarts } from '../hour-range.ts';
@@ -47,6 +48,9 @@ export function buildTimeseries(input: TimeseriesInput, ctx: QueryContext): Buil
   } else if (rollups && interval === 'hour') {
     // One row per event and hour: that hour's distinct visitors are exact as they are.
     statement = sql`SELECT ${select}, SUM(events) AS events, SUM(visitors) AS visitors FROM ${identifier(ctx.tables.eventsHourly)} WHERE ${where} AND event = ${event} GROUP BY ${groupBy}`;
+  } else if (rollups) {
+    // One row per event, visitor and hour: visitors are counted distinct over the day.
+    statement = sql`SELECT ${select}, SUM(events) AS events, COUNT(DISTINCT visitor_id) AS visitors FROM ${identifier(ctx.tables.dimensionsHourly)} WHERE ${where} AND dimension = ${'event'} AND value = ${event} GROUP BY ${groupBy}`;
   } else {
     source = 'raw';
     const eventFilter = event === null ? sql`` : sql` AND event = ${event}`;

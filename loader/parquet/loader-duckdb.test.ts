@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROLLUP_TABLES, type RollupTable } from '../../shared/warehouse.ts';
 import { type LoaderDuckDb, openLoaderDuckDb, sqlString } from './loader-duckdb.ts';
 
 describe('rollups', () => {
@@ -29,10 +30,10 @@ describe('rollups', () => {
     const ts = "TIMESTAMP '2026-11-25 09:00:00'";
     // Written before is_bot: no such column.
     await read(
-      `COPY (SELECT 'p' AS project_id, 'old-visitor' AS visitor_id, '$pageview' AS event, 'page' AS type, ${ts} AS event_time) TO ${sqlString(join(dir, 'old.parquet'))} (FORMAT parquet)`,
+      `COPY (SELECT 'p' AS project_id, 'old-visitor' AS visitor_id, '$pageview' AS event, 'page' AS type, ${ts} AS event_time, NULL::VARCHAR AS page_path, NULL::VARCHAR AS referrer_host, NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign, NULL::VARCHAR AS country, NULL::VARCHAR AS browser, NULL::VARCHAR AS os, NULL::VARCHAR AS device) TO ${sqlString(join(dir, 'old.parquet'))} (FORMAT parquet)`,
     );
     await read(
-      `COPY (SELECT * FROM (VALUES ('p', 'person', '$pageview', 'page', ${ts}, false), ('p', 'crawler', '$pageview', 'page', ${ts}, true), ('p', 'no-agent', 'Signed Up', 'track', ${ts}, NULL)) t(project_id, visitor_id, event, type, event_time, is_bot)) TO ${sqlString(join(dir, 'new.parquet'))} (FORMAT parquet)`,
+      `COPY (SELECT *, NULL::VARCHAR AS page_path, NULL::VARCHAR AS referrer_host, NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign, NULL::VARCHAR AS country, NULL::VARCHAR AS browser, NULL::VARCHAR AS os, NULL::VARCHAR AS device FROM (VALUES ('p', 'person', '$pageview', 'page', ${ts}, false), ('p', 'crawler', '$pageview', 'page', ${ts}, true), ('p', 'no-agent', 'Signed Up', 'track', ${ts}, NULL)) t(project_id, visitor_id, event, type, event_time, is_bot)) TO ${sqlString(join(dir, 'new.parquet'))} (FORMAT parquet)`,
     );
   });
 
@@ -42,17 +43,20 @@ describe('rollups', () => {
   });
 
   async function rollup(files: string[]) {
-    const out = { eventsHourly: join(dir, 'eh.parquet'), visitorsHourly: join(dir, 'vh.parquet') };
+    const out = Object.fromEntries(ROLLUP_TABLES.map((t) => [t, join(dir, `${t}.parquet`)])) as Record<
+      RollupTable,
+      string
+    >;
     await duck.rollups(
       files.map((f) => join(dir, f)),
       out,
     );
     return {
-      visitors: (await read(`SELECT visitor_id FROM ${sqlString(out.visitorsHourly)} ORDER BY 1`)).map(
+      visitors: (await read(`SELECT visitor_id FROM ${sqlString(out.visitors_hourly)} ORDER BY 1`)).map(
         (r) => r.visitor_id,
       ),
       events: await read(
-        `SELECT event, events::INT AS events FROM ${sqlString(out.eventsHourly)} ORDER BY 1`,
+        `SELECT event, events::INT AS events FROM ${sqlString(out.events_hourly)} ORDER BY 1`,
       ),
     };
   }

@@ -12,7 +12,8 @@
  * see loader/README.md, "Timestamps".
  */
 import { DuckDBInstance } from '@duckdb/node-api';
-import { EVENTS_COLUMNS } from '../../shared/warehouse.ts';
+import { EVENTS_COLUMNS, ROLLUP_TABLES, type RollupTable } from '../../shared/warehouse.ts';
+import { rollupSelect } from '../steps/rollup-sql.ts';
 
 export interface LoaderDuckDbOptions {
   /** e.g. '1GB': DuckDB spills beyond it. */
@@ -35,12 +36,10 @@ export interface LoaderDuckDb {
   eventsToParquet(ndjsonPath: string, parquetPath: string): Promise<number>;
   /**
    * The rollups of one hour from all of that hour's events files (local
-   * paths): events_hourly and visitors_hourly, each one Parquet file.
+   * paths): each rollup table (shared/warehouse.ts) one Parquet file at its
+   * path in `out`; returns the rows of each.
    */
-  rollups(
-    eventFiles: string[],
-    out: { eventsHourly: string; visitorsHourly: string },
-  ): Promise<{ eventsHourly: number; visitorsHourly: number }>;
+  rollups(eventFiles: string[], out: Record<RollupTable, string>): Promise<Record<RollupTable, number>>;
   close(): void;
 }
 
@@ -89,24 +88,15 @@ export async function openLoaderDuckDb(options: LoaderDuckDbOptions): Promise<Lo
       // have no such column, and their rows are not bots.
       const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${files}`);
       const hasBotColumn = described.getRowObjects().some((row) => row.column_name === 'is_bot');
-      const humans = hasBotColumn ? 'is_bot IS NOT TRUE' : 'true';
-      const events = await conn.runAndReadAll(
-        `COPY (SELECT project_id, event, count(*)::BIGINT AS events, count(DISTINCT visitor_id)::BIGINT AS visitors
-               FROM ${files} WHERE ${humans} GROUP BY project_id, event ORDER BY project_id, event)
-         TO ${sqlString(out.eventsHourly)} ${copyOptions(options.rowGroupSize)}`,
-      );
-      const visitors = await conn.runAndReadAll(
-        `COPY (SELECT project_id, visitor_id, count(*)::BIGINT AS events,
-                      (count(*) FILTER (WHERE type = 'page'))::BIGINT AS pageviews,
-                      min(event_time) AS first_seen, max(event_time) AS last_seen
-               FROM ${files} WHERE visitor_id IS NOT NULL AND ${humans}
-               GROUP BY project_id, visitor_id ORDER BY project_id, visitor_id)
-         TO ${sqlString(out.visitorsHourly)} ${copyOptions(options.rowGroupSize)}`,
-      );
-      return {
-        eventsHourly: Number(events.getRows()[0]?.[0] ?? 0),
-        visitorsHourly: Number(visitors.getRows()[0]?.[0] ?? 0),
-      };
+      const source = hasBotColumn ? `(SELECT * FROM ${files} WHERE is_bot IS NOT TRUE) AS humans` : files;
+      const counts = {} as Record<RollupTable, number>;
+      for (const table of ROLLUP_TABLES) {
+        const reader = await conn.runAndReadAll(
+          `COPY (${rollupSelect(table, source)}) TO ${sqlString(out[table])} ${copyOptions(options.rowGroupSize)}`,
+        );
+        counts[table] = Number(reader.getRows()[0]?.[0] ?? 0);
+      }
+      return counts;
     },
 
     close() {

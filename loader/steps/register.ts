@@ -1,32 +1,24 @@
 /**
- * @module Step "register": the three external tables exist, and each touched
+ * @module Step "register": the external tables exist, and each touched
  * hour is a partition pointing at its location (ADD IF NOT EXISTS, so a
  * re-run or a second loader registering the same hour is harmless).
  */
 import type { PartitionSpec, TableDef } from '../../shared/catalog/metastore.ts';
-import {
-  EVENTS_COLUMNS,
-  EVENTS_HOURLY_COLUMNS,
-  PARTITION_COLUMNS,
-  VISITORS_HOURLY_COLUMNS,
-} from '../../shared/warehouse.ts';
+import { PARTITION_COLUMNS, TABLE_NAME_KEYS, TABLES } from '../../shared/warehouse.ts';
 import { type Hour, hourPartition, type WarehouseTable } from '../layout.ts';
 import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
 
 export function tableDefs(deps: LoaderDeps): Record<WarehouseTable, TableDef> {
   const { store, settings } = deps;
   const layout = layoutOf(deps);
-  const def = (table: WarehouseTable, name: string, columns: TableDef['columns']): TableDef => ({
-    name,
-    columns,
+  const def = (table: WarehouseTable): TableDef => ({
+    name: settings.tables[TABLE_NAME_KEYS[table]],
+    columns: TABLES[table].columns,
     partitionedBy: [...PARTITION_COLUMNS],
     location: store.location(layout.tableDir(table)),
   });
-  return {
-    events: def('events', settings.tables.events, EVENTS_COLUMNS),
-    events_hourly: def('events_hourly', settings.tables.eventsHourly, EVENTS_HOURLY_COLUMNS),
-    visitors_hourly: def('visitors_hourly', settings.tables.visitorsHourly, VISITORS_HOURLY_COLUMNS),
-  };
+  const tables = Object.keys(TABLES) as WarehouseTable[];
+  return Object.fromEntries(tables.map((table) => [table, def(table)])) as Record<WarehouseTable, TableDef>;
 }
 
 export async function ensureTables(deps: LoaderDeps): Promise<void> {

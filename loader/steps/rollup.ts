@@ -1,14 +1,17 @@
 /**
- * @module Step "rollups": for each touched hour, events_hourly and
- * visitors_hourly are recomputed from ALL of that hour's events files (not
- * just this run's), so late data, re-runs and replays leave them exact. One
- * object per hour and table, overwritten whole: a put is atomic, so readers
- * see the old rollup or the new one.
+ * @module Step "rollups": for each touched hour, every rollup table
+ * (shared/warehouse.ts ROLLUP_TABLES: events_hourly, visitors_hourly,
+ * sessions_hourly, dimensions_hourly; their SQL in rollup-sql.ts) is
+ * recomputed from ALL of that hour's events files (not just this run's), so
+ * late data, re-runs and replays leave them exact. One object per hour and
+ * table, overwritten whole: a put is atomic, so readers see the old rollup or
+ * the new one.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { ROLLUP_TABLES, type RollupTable } from '../../shared/warehouse.ts';
 import type { Hour } from '../layout.ts';
 import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
 import type { LoaderDuckDb } from '../parquet/loader-duckdb.ts';
@@ -37,10 +40,9 @@ export async function writeRollups(
   await mkdir(deps.settings.tempDir, { recursive: true });
   for (const hour of hours) {
     const keys = await dataFilesAt(deps, await locate(hour));
-    const eventsKey = layout.rollupKey('events_hourly', hour);
-    const visitorsKey = layout.rollupKey('visitors_hourly', hour);
+    const rollupKeys = ROLLUP_TABLES.map((table) => layout.rollupKey(table, hour));
     if (keys.length === 0) {
-      await deps.store.delete([eventsKey, visitorsKey]);
+      await deps.store.delete(rollupKeys);
       continue;
     }
     const dir = await mkdtemp(join(deps.settings.tempDir, 'rollup-'));
@@ -56,20 +58,21 @@ export async function writeRollups(
           await pipeline(body, createWriteStream(path));
         },
       );
-      const out = {
-        eventsHourly: join(dir, 'events_hourly.parquet'),
-        visitorsHourly: join(dir, 'visitors_hourly.parquet'),
-      };
+      const out = Object.fromEntries(
+        ROLLUP_TABLES.map((table) => [table, join(dir, `${table}.parquet`)]),
+      ) as Record<RollupTable, string>;
       const counts = await duckdb.rollups(local, out);
-      rows += counts.eventsHourly + counts.visitorsHourly;
-      await deps.store.put(eventsKey, createReadStream(out.eventsHourly));
-      await deps.store.put(visitorsKey, createReadStream(out.visitorsHourly));
+      for (const [i, table] of ROLLUP_TABLES.entries()) {
+        rows += counts[table];
+        await deps.store.put(rollupKeys[i] as string, createReadStream(out[table]));
+      }
       written.push(hour);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
-  await registerHours(deps, 'events_hourly', written, (h) => layout.partitionPrefix('events_hourly', h));
-  await registerHours(deps, 'visitors_hourly', written, (h) => layout.partitionPrefix('visitors_hourly', h));
+  for (const table of ROLLUP_TABLES) {
+    await registerHours(deps, table, written, (h) => layout.partitionPrefix(table, h));
+  }
   return { rows };
 }

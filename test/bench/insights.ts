@@ -4,11 +4,14 @@
  * (a smaller warehouse: every Hive query is a local MapReduce job), with and
  * without rollups, the cache-hit path, and the requests per second one
  * insights process sustains on a mixed dashboard load of many projects.
- * Bounded: every phase stops at a sample count or a time budget. Results are
+ * Bounded: every phase stops at a sample count or a time budget. Generated
+ * warehouses are kept in `$BEACON_CACHE/bench-insights/` and reused by later
+ * runs. Ends with each goal of issue 17 against its target. Results are
  * printed and written to test-results/bench-insights.json.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import type { Hono } from 'hono';
@@ -34,6 +37,7 @@ import type { QueryEngine } from '../../shared/catalog/query-engine.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
 import { S3ObjectStore } from '../../shared/object-store/s3/s3-object-store.ts';
+import { rollupTableNames, tablesSchema } from '../../shared/warehouse.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
 import { seededRandom } from '../seeded-random.ts';
 
@@ -44,7 +48,13 @@ const program = new Command('bench:insights')
   .option('--samples <n>', 'requests per query and mode on DuckDB', Number, 25)
   .option('--query-budget <s>', 'seconds at most per query and mode', Number, 60)
   .option('--load-seconds <s>', 'seconds of mixed load, per cache setting', Number, 30)
-  .option('--concurrency <n>', 'dashboard users at once in the mixed load', Number, 4)
+  .option('--concurrency <n>', 'dashboard users at once in the mixed load', Number, 64)
+  .option(
+    '--scale-events <n>',
+    'a second, bigger DuckDB warehouse for the growth of p95 (0: none)',
+    Number,
+    0,
+  )
   .option('--hive-events <n>', 'events in the HiveServer2 warehouse', Number, 200_000)
   .option('--hive-projects <n>', 'projects in the HiveServer2 warehouse', Number, 100)
   .option('--hive-samples <n>', 'requests per query and mode on HiveServer2', Number, 5)
@@ -60,6 +70,7 @@ const opts = program.opts<{
   queryBudget: number;
   loadSeconds: number;
   concurrency: number;
+  scaleEvents: number;
   hiveEvents: number;
   hiveProjects: number;
   hiveSamples: number;
@@ -97,8 +108,8 @@ function dashboardQueries(from: string, to: string, interval: 'hour' | 'day'): R
   };
 }
 
-/** Queries the rollups can answer (the others read raw events either way). */
-const ROLLUP_QUERIES = new Set(['timeseries/hour', 'timeseries/day', 'retention']);
+/** Queries only raw events answer (the same statement with rollups on or off): none since issue 17. */
+const RAW_ONLY_QUERIES = new Set<string>();
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -107,16 +118,40 @@ function percentile(sorted: number[], p: number): number {
 
 interface Stat {
   engine: string;
+  /** Events in the warehouse measured. */
+  events: number;
+  days: number;
   query: string;
   mode: string;
   n: number;
   p50: number;
   p95: number;
+  /** Mean CPU of this process (DuckDB's threads included) per request: what a busy machine does not inflate as much. */
+  cpuMs: number;
 }
 
-function stat(engine: string, query: string, mode: string, ms: number[]): Stat {
+function stat(
+  where: { engine: string; events: number; days: number },
+  query: string,
+  mode: string,
+  ms: number[],
+  cpuMs: number,
+): Stat {
   const sorted = [...ms].sort((a, b) => a - b);
-  return { engine, query, mode, n: ms.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95) };
+  return {
+    ...where,
+    query,
+    mode,
+    n: ms.length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    cpuMs: ms.length === 0 ? 0 : cpuMs / ms.length,
+  };
+}
+
+function cpuMsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
 }
 
 function appFor(
@@ -151,6 +186,9 @@ async function timed(app: Hono<AuthEnv>, project: string, path: string): Promise
 
 interface Engine {
   name: string;
+  events: number;
+  /** Measure the raw-only mode too (the same-run baseline). */
+  raw: boolean;
   catalog: Catalog;
   dialect: Dialect;
   tables: WarehouseTables;
@@ -158,43 +196,51 @@ interface Engine {
   samples: number;
 }
 
-/** Per query: uncached with rollups, uncached raw (where it differs), and the cache-hit path. */
+/** Per range (7 and 30 days) and query: uncached with rollups, uncached raw (where it differs), and the cache-hit path. */
 async function measureQueries(engine: Engine, lastDay: number): Promise<Stat[]> {
   const rand = seededRandom(opts.seed + 7);
-  const from = new Date(lastDay - 7 * DAY).toISOString().slice(0, 10);
-  const to = new Date(lastDay).toISOString().slice(0, 10);
-  const queries = { ...dashboardQueries(from, to, 'hour'), ...dashboardQueries(from, to, 'day') };
   const apps = {
     rollups: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, true, false),
     raw: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, false, false),
     cached: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, true, true),
   };
   const stats: Stat[] = [];
-  for (const [query, path] of Object.entries(queries)) {
-    for (const mode of ['rollups', 'raw'] as const) {
-      if (mode === 'raw' && !ROLLUP_QUERIES.has(query)) continue;
-      const ms: number[] = [];
-      const deadline = performance.now() + opts.queryBudget * 1000;
-      // A different project each time, as when many merchants open their dashboards.
-      while (ms.length < engine.samples && (ms.length < 3 || performance.now() < deadline)) {
-        ms.push(await timed(apps[mode], bulkProjectId(Math.floor(rand() * engine.projects)), path));
+  for (const days of [7, 30].filter((d) => d <= opts.days)) {
+    const where = { engine: engine.name, events: engine.events, days };
+    const from = new Date(lastDay - days * DAY).toISOString().slice(0, 10);
+    const to = new Date(lastDay).toISOString().slice(0, 10);
+    const queries = { ...dashboardQueries(from, to, 'hour'), ...dashboardQueries(from, to, 'day') };
+    for (const [query, path] of Object.entries(queries)) {
+      for (const mode of ['rollups', 'raw'] as const) {
+        // The raw-only baseline over 7 days only: over 30 it takes many seconds a request.
+        if (mode === 'raw' && (RAW_ONLY_QUERIES.has(query) || !engine.raw || days !== 7)) continue;
+        const ms: number[] = [];
+        const deadline = performance.now() + opts.queryBudget * 1000;
+        const cpu = process.cpuUsage();
+        // A different project each time, as when many merchants open their dashboards.
+        while (ms.length < engine.samples && (ms.length < 3 || performance.now() < deadline)) {
+          ms.push(await timed(apps[mode], bulkProjectId(Math.floor(rand() * engine.projects)), path));
+        }
+        stats.push(stat(where, query, mode === 'rollups' ? 'rollups on' : 'raw only', ms, cpuMsSince(cpu)));
+        print(stats.at(-1) as Stat);
       }
-      stats.push(stat(engine.name, query, mode === 'rollups' ? 'rollups on' : 'raw only', ms));
+      if (days !== 7) continue;
+      const project = bulkProjectId(0);
+      await timed(apps.cached, project, path);
+      const hits: number[] = [];
+      const cpu = process.cpuUsage();
+      for (let i = 0; i < Math.max(20, engine.samples); i++)
+        hits.push(await timed(apps.cached, project, path));
+      stats.push(stat(where, query, 'cache hit', hits, cpuMsSince(cpu)));
       print(stats.at(-1) as Stat);
     }
-    const project = bulkProjectId(0);
-    await timed(apps.cached, project, path);
-    const hits: number[] = [];
-    for (let i = 0; i < Math.max(20, engine.samples); i++) hits.push(await timed(apps.cached, project, path));
-    stats.push(stat(engine.name, query, 'cache hit', hits));
-    print(stats.at(-1) as Stat);
   }
   return stats;
 }
 
 function print(s: Stat): void {
   console.log(
-    `${s.engine.padEnd(7)} ${s.query.padEnd(16)} ${s.mode.padEnd(10)} n=${String(s.n).padStart(3)}  p50 ${s.p50.toFixed(1).padStart(8)} ms  p95 ${s.p95.toFixed(1).padStart(8)} ms`,
+    `${s.engine.padEnd(7)} ${String(s.events).padStart(10)} ev ${String(s.days).padStart(2)} d  ${s.query.padEnd(16)} ${s.mode.padEnd(10)} n=${String(s.n).padStart(3)}  p50 ${s.p50.toFixed(1).padStart(8)} ms  p95 ${s.p95.toFixed(1).padStart(8)} ms  cpu ${s.cpuMs.toFixed(1).padStart(7)} ms/req`,
   );
 }
 
@@ -304,26 +350,42 @@ async function tableSizes(catalog: QueryEngine, tables: WarehouseTables): Promis
   return out;
 }
 
-const TABLES: WarehouseTables = {
-  events: 'events',
-  eventsHourly: 'events_hourly',
-  visitorsHourly: 'visitors_hourly',
-};
+const TABLES: WarehouseTables = tablesSchema.parse({});
 
-async function benchDuckdb(): Promise<Record<string, unknown>> {
-  const dir = await mkdtemp(join(tmpdir(), 'insights-bench-'));
+/** Bump when the generator or the rollups change: cached warehouses of another version are not reused. */
+const WAREHOUSE_VERSION = 3;
+
+/** The bulk warehouse of `events` events, generated once into the bench cache and reused. */
+async function cachedWarehouse(events: number): Promise<{ dir: string; generateSeconds: number }> {
+  const root = join(
+    process.env.BEACON_CACHE ?? join(homedir(), '.cache', 'beacon-to-hive'),
+    'bench-insights',
+  );
+  const dir = join(root, `v${WAREHOUSE_VERSION}-${events}ev-${opts.projects}p-${opts.days}d-s${opts.seed}`);
+  if (existsSync(join(dir, '.complete'))) return { dir, generateSeconds: 0 };
+  await rm(dir, { recursive: true, force: true });
+  const t0 = performance.now();
+  await writeBulkWarehouse(
+    { events, projects: opts.projects, days: opts.days, startDay: START_DAY, seed: opts.seed },
+    join(dir, 'store', 'wh'),
+  );
+  await rm(join(dir, 'store', 'wh', '.spill'), { recursive: true, force: true });
+  await writeFile(join(dir, '.complete'), new Date().toISOString());
+  return { dir, generateSeconds: (performance.now() - t0) / 1000 };
+}
+
+async function benchDuckdb(events: number, withLoad: boolean): Promise<Record<string, unknown>> {
+  const { dir, generateSeconds } = await cachedWarehouse(events);
+  const work = await mkdtemp(join(tmpdir(), 'insights-bench-'));
   try {
-    const t0 = performance.now();
-    await writeBulkWarehouse(
-      { events: opts.events, projects: opts.projects, days: opts.days, startDay: START_DAY, seed: opts.seed },
-      join(dir, 'store', 'wh'),
-    );
-    const generateSeconds = (performance.now() - t0) / 1000;
     const store = new DirObjectStore({ root: join(dir, 'store') });
+    // The bench's own metadata key: the cached files are shared, the catalog state is this run's.
     const catalog = await DuckDbCatalog.create({
       store,
-      workDir: join(dir, 'work'),
+      metadataKey: `_catalog/bench-${process.pid}.json`,
+      workDir: join(work, 'work'),
       refreshIntervalMs: 60_000,
+      materializedTables: rollupTableNames(TABLES),
     });
     try {
       const t1 = performance.now();
@@ -338,10 +400,12 @@ async function benchDuckdb(): Promise<Record<string, unknown>> {
       const registerSeconds = (performance.now() - t1) / 1000;
       const sizes = await tableSizes(catalog, TABLES);
       console.log(
-        `duckdb: ${opts.events} events, ${opts.projects} projects, ${opts.days} days: generated in ${generateSeconds.toFixed(1)} s, ${files} files registered in ${registerSeconds.toFixed(1)} s; rows ${JSON.stringify(sizes)}`,
+        `duckdb: ${events} events, ${opts.projects} projects, ${opts.days} days: ${generateSeconds > 0 ? `generated in ${generateSeconds.toFixed(1)} s` : 'from the bench cache'}, ${files} files registered (rollups materialized) in ${registerSeconds.toFixed(1)} s; rows ${JSON.stringify(sizes)}`,
       );
       const engine = {
         name: 'duckdb',
+        events,
+        raw: withLoad,
         catalog,
         dialect: duckdbDialect,
         tables: TABLES,
@@ -350,12 +414,15 @@ async function benchDuckdb(): Promise<Record<string, unknown>> {
       };
       const lastDay = Date.parse(`${START_DAY}T00:00:00Z`) + opts.days * DAY;
       const queries = await measureQueries(engine, lastDay);
-      const load = [await mixedLoad(engine, lastDay, true), await mixedLoad(engine, lastDay, false)];
+      const load = withLoad
+        ? [await mixedLoad(engine, lastDay, true), await mixedLoad(engine, lastDay, false)]
+        : [];
       return {
-        events: opts.events,
+        events,
         projects: opts.projects,
         days: opts.days,
         generateSeconds,
+        registerSeconds,
         files,
         rows: sizes,
         queries,
@@ -363,9 +430,10 @@ async function benchDuckdb(): Promise<Record<string, unknown>> {
       };
     } finally {
       await catalog.close();
+      await rm(join(dir, 'store', '_catalog'), { recursive: true, force: true });
     }
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -387,11 +455,9 @@ async function benchHive(): Promise<Record<string, unknown>> {
     auth: env.HIVE_AUTH,
     poolSize: 2,
   });
-  const tables = {
-    events: `${run}_events`,
-    eventsHourly: `${run}_events_hourly`,
-    visitorsHourly: `${run}_visitors_hourly`,
-  };
+  const tables = Object.fromEntries(
+    Object.entries(TABLES).map(([key, name]) => [key, `${run}_${name}`]),
+  ) as WarehouseTables;
   try {
     await store.ensureBucket();
     const t0 = performance.now();
@@ -413,6 +479,8 @@ async function benchHive(): Promise<Record<string, unknown>> {
     );
     const engine = {
       name: 'hive',
+      events: opts.hiveEvents,
+      raw: true,
       catalog,
       dialect: hiveDialect,
       tables,
@@ -442,8 +510,78 @@ async function benchHive(): Promise<Record<string, unknown>> {
 }
 
 const results: Record<string, unknown> = { startedAt: new Date().toISOString(), options: opts };
-results.duckdb = await benchDuckdb();
+const main = await benchDuckdb(opts.events, true);
+results.duckdb = main;
+const scaled = opts.scaleEvents > 0 ? await benchDuckdb(opts.scaleEvents, false) : undefined;
+if (scaled) results.duckdbScaled = scaled;
 if (opts.hive) results.hive = await benchHive();
+results.cpuSeconds = cpuMsSince({ user: 0, system: 0 }) / 1000;
+results.peakRssMb = process.resourceUsage().maxRSS / 1024;
+results.goals = printGoals(main, scaled);
+console.log(
+  `process CPU ${(results.cpuSeconds as number).toFixed(0)} s, peak RSS ${(results.peakRssMb as number).toFixed(0)} MB`,
+);
 await mkdir('test-results', { recursive: true });
 await writeFile(opts.out, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`results written to ${opts.out}`);
+
+/** Issue 17's goals, each against its target, from this run's numbers. */
+function printGoals(main: Record<string, unknown>, scaled: Record<string, unknown> | undefined): unknown[] {
+  const stats = main.queries as Stat[];
+  const goals: { goal: string; value: string; target: string; met: boolean }[] = [];
+  const rollupStats = stats.filter((q) => q.mode === 'rollups on');
+  const worst = rollupStats.reduce((a, b) => (b.p95 > a.p95 ? b : a), rollupStats[0] as Stat);
+  goals.push({
+    goal: `p95 of every endpoint, ${main.events} events, 7 and 30 days, cache off`,
+    value: `worst ${worst.p95.toFixed(0)} ms (${worst.query}, ${worst.days} d)`,
+    target: '< 100 ms',
+    met: worst.p95 < 100,
+  });
+  for (const q of rollupStats) {
+    const raw = stats.find((r) => r.mode === 'raw only' && r.query === q.query && r.days === q.days);
+    if (raw) {
+      console.log(
+        `  ${String(q.days).padStart(2)} d ${q.query.padEnd(16)} p95 ${q.p95.toFixed(1).padStart(8)} ms vs raw only ${raw.p95.toFixed(1).padStart(8)} ms: ${(raw.p95 / q.p95).toFixed(1)}x`,
+      );
+    }
+  }
+  const [on] = main.load as LoadResult[];
+  if (on) {
+    goals.push({
+      goal: `mixed load, cache on, ${opts.concurrency} users: requests/s`,
+      value: on.qps.toFixed(0),
+      target: '>= 1000',
+      met: on.qps >= 1000,
+    });
+    goals.push({
+      goal: `whole dashboard p95 at ${opts.concurrency} users`,
+      value: `${on.dashboardP95.toFixed(0)} ms`,
+      target: '< 1000 ms',
+      met: on.dashboardP95 < 1000,
+    });
+  }
+  if (scaled) {
+    const big = scaled.queries as Stat[];
+    let worstGrowth = { ratio: 0, label: '' };
+    for (const q of rollupStats) {
+      const b = big.find((x) => x.mode === q.mode && x.query === q.query && x.days === q.days);
+      if (!b || RAW_ONLY_QUERIES.has(q.query)) continue;
+      const ratio = b.p95 / q.p95;
+      console.log(
+        `  ${String(q.days).padStart(2)} d ${q.query.padEnd(16)} p95 ${q.p95.toFixed(1).padStart(8)} ms at ${main.events} -> ${b.p95.toFixed(1).padStart(8)} ms at ${scaled.events}: ${ratio.toFixed(2)}x`,
+      );
+      if (ratio > worstGrowth.ratio) worstGrowth = { ratio, label: `${q.query}, ${q.days} d` };
+    }
+    goals.push({
+      goal: `growth of p95, rollup-served, ${main.events} -> ${scaled.events} events`,
+      value: `worst ${worstGrowth.ratio.toFixed(2)}x (${worstGrowth.label})`,
+      target: '< 2x',
+      met: worstGrowth.ratio < 2,
+    });
+  }
+  console.log('goals (issue 17):');
+  for (const g of goals) {
+    console.log(`  ${g.met ? 'MET    ' : 'NOT MET'} ${g.goal}: ${g.value} (target ${g.target})`);
+  }
+  return goals;
+}

@@ -98,6 +98,69 @@ async function duckdbOverRemoteStore(): Promise<QueryEngineFixture> {
 runMetastoreContract('duckdb over a remote store (files mirrored)', duckdbOverRemoteStore);
 runQueryEngineContract('duckdb over a remote store (files mirrored)', duckdbOverRemoteStore);
 
+/** The contracts' tables kept as DuckDB tables (as insights keeps the rollups), not views. */
+async function duckdbMaterialized(): Promise<QueryEngineFixture> {
+  const dirs = await tempDirs();
+  const store = new DirObjectStore({ root: dirs.data });
+  const catalog = await DuckDbCatalog.create({
+    store,
+    workDir: dirs.work,
+    refreshIntervalMs: 0,
+    materializedTables: ['mat_t', 'mat_m'],
+  });
+  return {
+    metastore: catalog,
+    engine: catalog,
+    store,
+    runId: 'mat',
+    cleanup: async () => {
+      await catalog.close();
+      await rm(dirs.root, { recursive: true, force: true });
+    },
+  };
+}
+runMetastoreContract('duckdb with materialized tables', duckdbMaterialized);
+runQueryEngineContract('duckdb with materialized tables', duckdbMaterialized);
+
+describe('materialized tables', () => {
+  it('are DuckDB tables sorted by their first column, refreshed when a partition changes', async () => {
+    const fixture = await duckdbMaterialized();
+    const catalog = fixture.engine as DuckDbCatalog;
+    try {
+      const columns = [
+        { name: 'project_id', type: 'STRING' as const },
+        { name: 'n', type: 'BIGINT' as const },
+      ];
+      await catalog.ensureTable({
+        name: 'mat_t',
+        columns,
+        partitionedBy: ['dt', 'hour'],
+        location: fixture.store.location('t'),
+      });
+      const add = async (hour: string, select: string) => {
+        await fixture.store.put(`t/dt=2026-11-25/hour=${hour}/f.parquet`, await parquetOf(select));
+        await catalog.addPartitions('mat_t', [
+          {
+            values: { dt: '2026-11-25', hour },
+            location: fixture.store.location(`t/dt=2026-11-25/hour=${hour}`),
+          },
+        ]);
+      };
+      await add('01', "SELECT 'b' AS project_id, 1::BIGINT AS n UNION ALL SELECT 'a', 2");
+      await add('02', "SELECT 'a' AS project_id, 3::BIGINT AS n");
+      const kinds = await catalog.query(
+        "SELECT table_name FROM duckdb_tables() WHERE table_name = 'mat_t' UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name = 'mat_t'",
+      );
+      expect(kinds).toEqual([{ table_name: 'mat_t' }]);
+      // Storage order: sorted by project, then partition.
+      const rows = await catalog.query('SELECT project_id, n, hour FROM mat_t');
+      expect(rows.map((r) => `${r.project_id}${r.n}@${r.hour}`)).toEqual(['a2@01', 'a3@02', 'b1@01']);
+    } finally {
+      await fixture.cleanup(['mat_t']);
+    }
+  });
+});
+
 describe('DuckDbCatalog', () => {
   async function withCatalogs(
     run: (a: DuckDbCatalog, b: DuckDbCatalog, store: DirObjectStore) => Promise<void>,

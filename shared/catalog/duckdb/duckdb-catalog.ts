@@ -33,7 +33,7 @@ import { type DuckDbEngine, openDuckDbEngine } from './duckdb-engine.ts';
 import { type CatalogMetadata, MetadataFile, type StoredTable } from './duckdb-metadata.ts';
 import { runSelect } from './duckdb-query.ts';
 import { localPath, ReadFarm } from './duckdb-read-farm.ts';
-import { parquetSource, viewSql } from './duckdb-views.ts';
+import { duckdbString, materializedTableSql, type SchemaGroup, viewSql } from './duckdb-views.ts';
 
 export interface DuckDbCatalogOptions {
   /** Holds the metadata object and, for remote locations, the partition files. */
@@ -53,6 +53,12 @@ export interface DuckDbCatalogOptions {
   threads?: number;
   /** DuckDB's memory_limit, e.g. '2GB'. */
   memoryLimit?: string;
+  /**
+   * Tables (catalog names) kept as DuckDB tables, sorted by their first column,
+   * instead of views over their files: small, hot tables such as the rollups.
+   * Rebuilt whole when their partitions change (queries wait for that).
+   */
+  materializedTables?: readonly string[];
   logger?: Logger;
 }
 
@@ -74,6 +80,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   private readonly refreshIntervalMs: number;
   private readonly queryTimeoutMs: number;
   private readonly logger: Logger | undefined;
+  private readonly materializedTables: ReadonlySet<string>;
 
   private metadata: CatalogMetadata = { format: 1, revision: 0, tables: {} };
   private metadataText: string | null = null;
@@ -103,6 +110,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     this.refreshIntervalMs = options.refreshIntervalMs ?? 1000;
     this.queryTimeoutMs = options.queryTimeoutMs ?? 60_000;
     this.logger = options.logger;
+    this.materializedTables = new Set(options.materializedTables ?? []);
     this.pool = new SessionPool({
       max: options.connections ?? 4,
       create: () => this.engine.instance.connect(),
@@ -327,7 +335,8 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     }
     for (const name of [...this.viewGenerations.keys()]) {
       if (!metadata.tables[name]) {
-        await this.admin.run(`DROP VIEW IF EXISTS ${duckdbIdentifier(name)}`);
+        const kind = this.materializedTables.has(name) ? 'TABLE' : 'VIEW';
+        await this.admin.run(`DROP ${kind} IF EXISTS ${duckdbIdentifier(name)}`);
         this.viewGenerations.delete(name);
         this.viewColumns.delete(name);
         this.partitionFiles.delete(name);
@@ -339,15 +348,11 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   }
 
   private async rebuildView(table: StoredTable, files: string[]): Promise<void> {
-    const available = new Map<string, string>();
-    if (files.length > 0) {
-      const described = await this.admin.runAndReadAll(
-        `DESCRIBE SELECT * FROM ${parquetSource(table, files)}`,
-      );
-      for (const row of described.getRowObjectsJS())
-        available.set(String(row.column_name), String(row.column_type));
-    }
-    await this.admin.run(viewSql(table, files, available));
+    const groups = await this.schemaGroups(files);
+    const materialized = this.materializedTables.has(table.name);
+    const started = Date.now();
+    // A name is always the same kind within a process: the set is fixed at creation.
+    await this.admin.run(materialized ? materializedTableSql(table, groups) : viewSql(table, groups));
     const generations = this.viewGenerations.get(table.name);
     const current = new Set(files);
     if (generations) {
@@ -356,7 +361,37 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
       await Promise.all(retired.map((f) => rm(f, { force: true })));
     }
     this.viewGenerations.set(table.name, { current, previous: generations?.current ?? new Set() });
-    this.logger?.debug({ table: table.name, files: files.length }, 'duckdb view rebuilt');
+    this.logger?.debug(
+      { table: table.name, files: files.length, materialized, ms: Date.now() - started },
+      materialized ? 'duckdb table rebuilt' : 'duckdb view rebuilt',
+    );
+  }
+
+  /** The files grouped by their Parquet schema (one group unless a column was added since some were written). */
+  private async schemaGroups(files: string[]): Promise<SchemaGroup[]> {
+    if (files.length === 0) return [];
+    const list = `[${files.map(duckdbString).join(', ')}]`;
+    const described = await this.admin.runAndReadAll(
+      `SELECT file_name, string_agg(name || ' ' || duckdb_type, ', ' ORDER BY column_id) AS signature
+       FROM parquet_schema(${list}) WHERE num_children IS NULL GROUP BY file_name`,
+    );
+    const bySignature = new Map<string, string[]>();
+    for (const row of described.getRowObjectsJS()) {
+      const signature = String(row.signature);
+      const group = bySignature.get(signature) ?? [];
+      group.push(String(row.file_name));
+      bySignature.set(signature, group);
+    }
+    const order = new Map(files.map((f, i) => [f, i]));
+    return [...bySignature.entries()].map(([signature, group]) => ({
+      files: group.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)),
+      available: new Map(
+        signature.split(', ').map((column) => {
+          const space = column.indexOf(' ');
+          return [column.slice(0, space), column.slice(space + 1)] as [string, string];
+        }),
+      ),
+    }));
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
