@@ -153,7 +153,8 @@ export function fastParseIncomingEvent(raw: unknown): IncomingEvent | undefined 
   for (const field of ['timestamp', 'originalTimestamp', 'sentAt'] as const) {
     const value = e[field];
     if (value === undefined) continue;
-    if (typeof value !== 'string' || value.length > 64 || parseIsoInstant(value) === undefined) return undefined;
+    if (typeof value !== 'string' || value.length > 64 || parseIsoInstant(value) === undefined)
+      return undefined;
     out[field] = value;
   }
   for (const field of ['integrations', 'properties', 'traits', 'context'] as const) {

@@ -33,7 +33,6 @@ export interface EventRow {
   os: string | null;
   device: string | null;
   ip_hash: string | null;
-  is_bot: boolean | null;
   properties: string | null;
   traits: string | null;
   context: string | null;
@@ -45,6 +44,7 @@ export interface EventRow {
   original_timestamp: number | null;
   channel: string | null;
   integrations: string | null;
+  is_bot: boolean | null;
 }
 
 type Json = Record<string, unknown>;
@@ -157,7 +157,6 @@ export function toEventRow(e: EnrichedEvent, fallbackMs: number): EventRow {
     os: text(ua?.os),
     device: text(ua?.device),
     ip_hash: text(e.enrichment?.ipHash),
-    is_bot: typeof e.enrichment?.bot === 'boolean' ? e.enrichment.bot : null,
     properties: jsonOrNull(e.properties),
     traits: jsonOrNull(e.traits),
     context: jsonOrNull(e.context),
@@ -169,5 +168,6 @@ export function toEventRow(e: EnrichedEvent, fallbackMs: number): EventRow {
     original_timestamp: isoToMicros(e.originalTimestamp),
     channel: text(e.channel),
     integrations: jsonOrNull(e.integrations),
+    is_bot: typeof e.enrichment?.bot === 'boolean' ? e.enrichment.bot : null,
   };
 }
