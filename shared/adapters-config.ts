@@ -18,6 +18,32 @@ export const localBusConfigSchema = z.strictObject({
 /** Kafka bootstrap servers, `host:port`: the one declaration every Kafka setting uses (bus, edge). */
 export const kafkaBrokersSchema = z.array(z.string().min(1)).min(1, 'list at least one Kafka broker');
 
+/** The settings both Kafka adapters (kafkajs, @platformatic/kafka) take, with the same meaning and defaults. */
+export const kafkaClientFields = {
+  brokers: kafkaBrokersSchema,
+  clientId: z.string().min(1).default('beacon-to-hive'),
+  connectionTimeoutMs: z.number().int().positive().default(3000),
+  requestTimeoutMs: z.number().int().positive().default(30_000),
+  /** Retries of one request before it fails (each adapter says how far apart). */
+  retries: z.number().int().min(0).default(5),
+  /** Uncompressed bytes of one produce request; keep under the broker's message.max.bytes (1 MiB). */
+  maxRequestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(768 * 1024),
+  /** Bytes fetched per request when reading; bounds a read's memory. */
+  readMaxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /** Prefix of the throwaway, never-joined consumer groups that reads use. */
+  readGroupPrefix: z.string().min(1).default('b2h'),
+  /** Replication factor of topics ensureTopic creates; -1 takes the broker's default. */
+  replicationFactor: z.number().int().default(-1),
+};
+
 export const kafkaBusConfigSchema = z.strictObject({
   kind: z.literal('kafka'),
   brokers: kafkaBrokersSchema,

@@ -21,7 +21,7 @@ import kafkajs from 'kafkajs';
 import pRetry from 'p-retry';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { kafkaBrokersSchema } from '../../adapters-config.ts';
+import { kafkaClientFields } from '../../adapters-config.ts';
 import { BusError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../bus.ts';
@@ -42,30 +42,11 @@ const COMPRESSION = {
 } as const;
 
 export const kafkaBusConfigSchema = z.object({
-  brokers: kafkaBrokersSchema,
-  clientId: z.string().min(1).default('beacon-to-hive'),
-  connectionTimeoutMs: z.number().int().positive().default(3000),
-  requestTimeoutMs: z.number().int().positive().default(30_000),
-  /** Retries of one request before it fails (backoff 100 ms doubling to 3 s). */
-  retries: z.number().int().min(0).default(5),
+  ...kafkaClientFields,
+  // kafkajs backs off 100 ms, doubling to 3 s, between retries.
+  /** gzip, or lz4 through the codec this adapter registers (lz4-codec.ts). */
   compression: z.enum(['gzip', 'lz4', 'none']).default('gzip'),
-  /** Uncompressed bytes of one produce request; keep under the broker's message.max.bytes (1 MiB). */
-  maxRequestBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(768 * 1024),
-  /** Bytes fetched per request when reading; bounds a read's memory. */
-  readMaxBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(1024 * 1024),
   readSessionTimeoutMs: z.number().int().min(6000).default(10_000),
-  /** Prefix of the throwaway consumer groups that reads use. */
-  readGroupPrefix: z.string().min(1).default('b2h'),
-  /** Replication factor of topics ensureTopic creates; -1 takes the broker's default. */
-  replicationFactor: z.number().int().default(-1),
 });
 
 export type KafkaBusConfig = z.input<typeof kafkaBusConfigSchema>;

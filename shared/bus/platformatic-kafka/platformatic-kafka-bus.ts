@@ -36,7 +36,7 @@ import {
 } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { z } from 'zod';
-import { kafkaBrokersSchema } from '../../adapters-config.ts';
+import { kafkaClientFields } from '../../adapters-config.ts';
 import { BusError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../bus.ts';
@@ -47,34 +47,15 @@ import { hasKafkaError, toBusErrorFromPlatformatic } from './platformatic-kafka-
 import { readPlatformaticPartition } from './platformatic-kafka-partition-reader.ts';
 
 export const platformaticKafkaBusConfigSchema = z.object({
-  brokers: kafkaBrokersSchema,
-  clientId: z.string().min(1).default('beacon-to-hive'),
-  connectionTimeoutMs: z.number().int().positive().default(3000),
-  requestTimeoutMs: z.number().int().positive().default(30_000),
-  /** Retries of one operation before it fails, `retryDelayMs` apart. */
-  retries: z.number().int().min(0).default(5),
+  ...kafkaClientFields,
+  /** Between two retries of one operation. */
   retryDelayMs: z.number().int().min(0).default(250),
   /**
-   * gzip by default because the kafkajs adapter (and so a loader built on it)
-   * can only decompress gzip; lz4/snappy/zstd need every reader on this client.
+   * gzip by default, which every reader decodes; lz4 too with the kafkajs
+   * adapter's codec (shared/bus/kafka/lz4-codec.ts); snappy and zstd need every
+   * reader on this client.
    */
   compression: z.enum(['gzip', 'lz4', 'snappy', 'zstd', 'none']).default('gzip'),
-  /** Uncompressed bytes of one produce request; keep under the broker's message.max.bytes (1 MiB). */
-  maxRequestBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(768 * 1024),
-  /** Bytes fetched per request when reading; bounds a read's memory. */
-  readMaxBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(1024 * 1024),
-  /** Prefix of the never-joined group id each read's consumer is given. */
-  readGroupPrefix: z.string().min(1).default('b2h'),
-  /** Replication factor of topics ensureTopic creates; -1 takes the broker's default. */
-  replicationFactor: z.number().int().default(-1),
 });
 
 export type PlatformaticKafkaBusConfig = z.input<typeof platformaticKafkaBusConfigSchema>;
