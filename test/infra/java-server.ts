@@ -245,3 +245,37 @@ export async function runJavaServerCli<Options extends JavaServerOptions, CliOpt
     });
   await program.parseAsync();
 }
+
+/**
+ * A log4j2 config for a server: INFO and above (or `extra` loggers' levels) to `file` in the
+ * log directory (`${sys:<logDirProperty>}`), only ERROR to the console (the JVM's output file).
+ */
+export function log4j2FileConfig(
+  logDirProperty: string,
+  file: string,
+  extra: Record<string, string> = {},
+): string {
+  const loggers = Object.entries(extra).flatMap(([name, level], i) => [
+    `logger.l${i}.name = ${name}`,
+    `logger.l${i}.level = ${level}`,
+  ]);
+  return [
+    'status = warn',
+    'appender.file.type = File',
+    'appender.file.name = FILE',
+    `appender.file.fileName = \${sys:${logDirProperty}}/${file}`,
+    'appender.file.layout.type = PatternLayout',
+    'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.console.type = Console',
+    'appender.console.name = STDOUT',
+    'appender.console.layout.type = PatternLayout',
+    'appender.console.layout.pattern = [%d] %p %m (%c)%n',
+    'appender.console.filter.threshold.type = ThresholdFilter',
+    'appender.console.filter.threshold.level = error',
+    'rootLogger.level = info',
+    'rootLogger.appenderRef.file.ref = FILE',
+    'rootLogger.appenderRef.console.ref = STDOUT',
+    ...loggers,
+    '',
+  ].join('\n');
+}

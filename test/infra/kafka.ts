@@ -18,6 +18,7 @@ import {
   type JavaServerDefinition,
   type JavaServerOptions,
   javaServerLogFiles,
+  log4j2FileConfig,
   runJavaServerCli,
   runningJavaServerPid,
   type ServerDirs,
@@ -64,22 +65,7 @@ broker.heartbeat.interval.ms=500
 }
 
 // INFO and above to server.log, only ERROR to the console (kafka.out).
-const LOG4J2 = `status = warn
-appender.file.type = File
-appender.file.name = FILE
-appender.file.fileName = \${sys:kafka.logs.dir}/server.log
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-appender.console.filter.threshold.type = ThresholdFilter
-appender.console.filter.threshold.level = error
-rootLogger.level = info
-rootLogger.appenderRef.file.ref = FILE
-rootLogger.appenderRef.console.ref = STDOUT
-`;
+const LOG4J2 = log4j2FileConfig('kafka.logs.dir', 'server.log');
 
 /** A KRaft cluster id as `kafka-storage random-uuid` makes it (16 random bytes, base64url). */
 function clusterId(): string {

@@ -19,6 +19,7 @@ import {
   type JavaServerDefinition,
   type JavaServerOptions,
   javaServerLogFiles,
+  log4j2FileConfig,
   runningJavaServerPid,
   type ServerLifecycle,
   startJavaServer,
@@ -101,26 +102,10 @@ export function mirrorMakerProperties(options: MirrorMakerOptions): string {
   return lines.join('\n');
 }
 
-const LOG4J2 = `status = warn
-appender.file.type = File
-appender.file.name = FILE
-appender.file.fileName = \${sys:mm2.logs.dir}/mirror-maker.log
-appender.file.layout.type = PatternLayout
-appender.file.layout.pattern = [%d] %p %m (%c)%n
-appender.console.type = Console
-appender.console.name = STDOUT
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = [%d] %p %m (%c)%n
-appender.console.filter.threshold.type = ThresholdFilter
-appender.console.filter.threshold.level = error
-rootLogger.level = info
-rootLogger.appenderRef.file.ref = FILE
-rootLogger.appenderRef.console.ref = STDOUT
-logger.kafka.name = org.apache.kafka
-logger.kafka.level = warn
-logger.mirror.name = org.apache.kafka.connect.mirror
-logger.mirror.level = info
-`;
+const LOG4J2 = log4j2FileConfig('mm2.logs.dir', 'mirror-maker.log', {
+  'org.apache.kafka': 'warn',
+  'org.apache.kafka.connect.mirror': 'info',
+});
 
 /** Resolves once every replicated topic exists on the target. */
 export async function probeMirrorMaker(targetBrokers: string[], topics: readonly string[]): Promise<void> {
