@@ -69,6 +69,9 @@ describe('one machine: embedded adapters and the real stack agree', () => {
     events: `e2e_${suffix}_events`,
     eventsHourly: `e2e_${suffix}_hourly`,
     visitorsHourly: `e2e_${suffix}_visitors`,
+    sessionsHourly: `e2e_${suffix}_sessions`,
+    dimensionsHourly: `e2e_${suffix}_dimensions`,
+    eventTimesHourly: `e2e_${suffix}_event_times`,
   };
   let stack: StackEnv;
   const dirs: string[] = [];

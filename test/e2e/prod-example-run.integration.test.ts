@@ -92,6 +92,9 @@ describe('prod.example.json drives each deployable alone on the real stack', () 
       events: `prodrun_${suffix}_events`,
       eventsHourly: `prodrun_${suffix}_hourly`,
       visitorsHourly: `prodrun_${suffix}_visitors`,
+      sessionsHourly: `prodrun_${suffix}_sessions`,
+      dimensionsHourly: `prodrun_${suffix}_dimensions`,
+      eventTimesHourly: `prodrun_${suffix}_event_times`,
     },
   };
   const services: Service[] = [];

@@ -75,6 +75,9 @@ describe('real SDKs: what each sent is in Kafka and in Hive, field by field', ()
     events: `sdk_${suffix}_events`,
     eventsHourly: `sdk_${suffix}_hourly`,
     visitorsHourly: `sdk_${suffix}_visitors`,
+    sessionsHourly: `sdk_${suffix}_sessions`,
+    dimensionsHourly: `sdk_${suffix}_dimensions`,
+    eventTimesHourly: `sdk_${suffix}_event_times`,
   };
   const sent: Sent[] = [];
   let stack: StackEnv;
