@@ -151,7 +151,8 @@ describe('prod.example.json drives each deployable alone on the real stack', () 
         'content-type': 'application/json',
         // A person's browser: Node's own user agent ("node") is a bot's by the isbot list, and
         // bots are left out of every dashboard answer.
-        'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+        'user-agent':
+          'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
       },
       body: JSON.stringify({ event: 'Prod Run', anonymousId: 'visitor-1', messageId }),
     });
