@@ -95,7 +95,9 @@ describe('one machine: the browser tracker end to end', () => {
     let events: Row[] = [];
     for (let attempt = 0; attempt < 60; attempt++) {
       await requestLoad(run);
-      events = (await askInsights<{ rows: Row[] }>(run, 'top', { ...range, dimension: 'event' })).rows;
+      events = (
+        await askInsights<{ rows: Row[] }>(run, 'top', { ...range, dimension: 'event', bots: 'include' })
+      ).rows;
       if (events.some((r) => r.value === 'Clicked Buy' && r.events === 3)) break;
       await sleep(500);
     }
@@ -105,9 +107,17 @@ describe('one machine: the browser tracker end to end', () => {
         { value: 'Clicked Buy', events: 3, visitors: 1 },
       ]),
     );
-    const pages = await askInsights<{ rows: Row[] }>(run, 'top', { ...range, dimension: 'page_path' });
+    const pages = await askInsights<{ rows: Row[] }>(run, 'top', {
+      ...range,
+      dimension: 'page_path',
+      bots: 'include',
+    });
     expect(pages.rows.map((r) => r.value)).toEqual(['/checkout']);
-    const sources = await askInsights<{ rows: Row[] }>(run, 'top', { ...range, dimension: 'utm_source' });
+    const sources = await askInsights<{ rows: Row[] }>(run, 'top', {
+      ...range,
+      dimension: 'utm_source',
+      bots: 'include',
+    });
     expect(sources.rows.map((r) => r.value)).toContain('e2e');
   });
 }, 300_000);

@@ -204,6 +204,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       : await askInsights<{ current: { events: number } }>(run, 'summary', {
           from: hourText(startedMs - 7 * HOUR_MS),
           to: hourText(Date.now() + HOUR_MS),
+          // Every acknowledged event, crawlers' too.
+          bots: 'include',
         }).then(
           (answer) => answer.current.events,
           (err: unknown) => {
