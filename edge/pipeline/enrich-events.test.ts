@@ -158,6 +158,34 @@ describe('enrichEvents', () => {
     );
     expect(none?.enrichment?.bot).toBeUndefined();
   });
+
+  it("does not judge a server or app SDK by its HTTP client: only the person's own user agent", async () => {
+    const event = (context: Record<string, unknown>) =>
+      ({
+        type: 'track',
+        event: 'x',
+        name: undefined,
+        category: undefined,
+        channel: undefined,
+        context,
+      }) as const;
+    const sdk = { library: { name: '@segment/analytics-node', version: '2.1.0' } };
+    const [server] = await enrichEvents(
+      [event(sdk)],
+      { ...facts, userAgent: 'analytics-node-next/latest' },
+      deps,
+    );
+    expect(server?.enrichment?.bot).toBeUndefined();
+    const crawler = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)';
+    const [forwarded] = await enrichEvents(
+      [event({ ...sdk, userAgent: crawler })],
+      { ...facts, userAgent: 'analytics-node-next/latest' },
+      deps,
+    );
+    expect(forwarded?.enrichment?.bot).toBe(true);
+    const [script] = await enrichEvents([event({})], { ...facts, userAgent: 'curl/8.5.0' }, deps);
+    expect(script?.enrichment?.bot).toBe(true);
+  });
 });
 
 describe('ip hash', () => {

@@ -92,12 +92,11 @@ export async function enrichEvents(
     const enrichment: NonNullable<EnrichedEvent['enrichment']> = {};
     if (ipHash !== undefined) enrichment.ipHash = ipHash;
     if (facts.country !== undefined) enrichment.country = facts.country;
-    if (ua) {
-      enrichment.userAgent = deps.parseUserAgent(ua);
-      // isbot's maintained list (crawlers, curl, headless browsers): kept in the warehouse, left out
-      // of dashboards by default. Without a user agent there is nothing to judge, so no flag.
-      enrichment.bot = isbot(ua);
-    }
+    if (ua) enrichment.userAgent = deps.parseUserAgent(ua);
+    const judged = botJudgedAgent(context, facts.userAgent);
+    // isbot's maintained list (crawlers, curl, headless browsers): kept in the warehouse, left out
+    // of dashboards by default. Without a user agent to judge there is no flag.
+    if (judged) enrichment.bot = isbot(judged);
     enriched.enrichment = enrichment;
     out.push(enriched);
   }
@@ -124,4 +123,19 @@ export function countryFrom(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const code = header.trim().toUpperCase();
   return /^[A-Z]{2}$/.test(code) && code !== 'XX' && code !== 'T1' ? code : undefined;
+}
+
+/**
+ * The user agent whose bot-ness counts: the event's own `context.userAgent` (browser SDKs, the
+ * tracker and mobile SDKs send the person's); else the request's header, unless a library sent
+ * the event (`context.library`): a server or app SDK's header names its HTTP client
+ * (analytics-node, okhttp, python-requests), which isbot lists, and says nothing of the person.
+ */
+function botJudgedAgent(
+  context: Record<string, unknown> | undefined,
+  header: string | undefined,
+): string | undefined {
+  if (typeof context?.userAgent === 'string') return context.userAgent;
+  if (context?.library !== undefined) return undefined;
+  return header;
 }
