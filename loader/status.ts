@@ -28,8 +28,11 @@ export async function loaderStatus(deps: StatusDeps): Promise<LoaderStatus> {
   const { bus, settings } = deps;
   const layout = layoutOf(deps);
   const state = new LoaderState(deps.store, layout, settings.topic);
-  const [marks, committed, lastRun, hours, lock, pending] = await Promise.all([
-    bus.watermarks(settings.topic),
+  // The watermarks first and alone: a missing topic fails them at once, and nothing else may then
+  // still be in flight on the bus when the caller closes it (kafkajs logged "write after end" as an
+  // error, and a request left retrying could keep the process from exiting).
+  const marks = await bus.watermarks(settings.topic);
+  const [committed, lastRun, hours, lock, pending] = await Promise.all([
     committedOffsets(deps, state),
     state.lastRun(),
     state.hoursLoaded(),
