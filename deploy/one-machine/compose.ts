@@ -17,7 +17,6 @@ import { busOf, catalogOf, storeOf } from '../../shared/config/pipeline-config.t
 import { acquireDirectoryLock } from '../../shared/directory-lock.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { listenOnNode } from '../../shared/node-server.ts';
-import { rollupTableNames } from '../../shared/warehouse.ts';
 import type { Plan } from './plan.ts';
 
 export interface Running {
@@ -48,11 +47,10 @@ export async function startAll(p: Plan, log: Logger): Promise<Running> {
     onStop('bus', () => bus.close());
     const store = createObjectStore(storeOf(config));
     // One catalog for the loader (which registers) and insights (which queries): both see every change at once.
-    const catalog = await createCatalog(catalogOf(config), {
-      store,
-      logger: logger('catalog'),
-      materializedTables: rollupTableNames(config.tables),
-    });
+    // Rollups are not copied into DuckDB tables here: in one process that loads every minute the
+    // copies are rebuilt on each load and grow the process (the soak test's flat-RSS check caught
+    // it); the standalone insights service keeps them.
+    const catalog = await createCatalog(catalogOf(config), { store, logger: logger('catalog') });
     onStop('catalog', () => catalog.close());
     // Tables ensured: the dashboard asks for them before the first load has made them.
     const schedule = config.loader.cron !== 'off';
