@@ -23,6 +23,7 @@ import {
   askInsights,
   logTail,
   removeDir,
+  settled,
   startOnTestPorts,
   tempDataDir,
   uniqueSuffix,
@@ -133,6 +134,7 @@ describe('one machine: embedded adapters and the real stack agree', () => {
       startOnTestPorts(realDir, { args: ['--config', realConfig, '--log-level', 'warn'] }),
     ]);
     procs.push(embedded, real);
+    await Promise.all([settled(embedded), settled(real)]);
     expect(real.run.adapters).toEqual({ bus: 'kafka', store: 's3', catalog: 'hive' });
 
     const now = Date.now();

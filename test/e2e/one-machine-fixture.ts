@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
 import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
-import { type OneMachineProcess, type RunInfo, startOneMachine } from '../demo/one-machine.ts';
+import { type OneMachineProcess, type RunInfo, requestLoad, startOneMachine } from '../demo/one-machine.ts';
 import { freePort } from '../infra/free-port.ts';
 
 export { freePort };
@@ -51,6 +51,17 @@ export async function startOnTestPorts(
     ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });
   return Object.assign(started, { ports });
+}
+
+/**
+ * Waits out the start-up load (deploy/one-machine/compose.ts loads what an
+ * earlier session left behind, in the background): a test that counts what
+ * its own load took must not race it, or that load takes part of the events
+ * and the test's load the rest. A requested load waits for a running one.
+ */
+export async function settled<T extends OneMachineProcess>(proc: T): Promise<T> {
+  await requestLoad(proc.run);
+  return proc;
 }
 
 /** The last lines the process logged, for a failing test's message. */

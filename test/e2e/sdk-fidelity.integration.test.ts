@@ -28,6 +28,7 @@ import {
   freePort,
   logTail,
   removeDir,
+  settled,
   startOnTestPorts,
   tempDataDir,
   uniqueSuffix,
@@ -112,7 +113,7 @@ describe('real SDKs: what each sent is in Kafka and in Hive, field by field', ()
         loader: { group: `sdk-${suffix}` },
       }),
     );
-    proc = await startOnTestPorts(dir, { args: ['--config', config, '--log-level', 'warn'] });
+    proc = await settled(await startOnTestPorts(dir, { args: ['--config', config, '--log-level', 'warn'] }));
     const port = await freePort();
     proxy = recordingProxy(() => proc!.run.edgeUrl, sent);
     await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
