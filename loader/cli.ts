@@ -15,15 +15,16 @@ import { configForDisplay } from '../shared/config-display.ts';
 import { InputError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
-import { type CompactionResult, compactHours, compactionSettings } from './compaction/compact.ts';
+import { type CompactionResult, compactionSettings } from './compaction/compact.ts';
 import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
 import { hourLabel, parseHour } from './layout.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
+import type { RunResult } from './loader-state.ts';
 import { LockBusyError } from './object-store-lock.ts';
 import { LOADER_OWN_KEYS, loaderConfigOfPipeline, loaderPipelineSchema } from './pipeline-config.ts';
 import { logProgress, summaryLine, terminalProgress } from './progress.ts';
 import { replayHours } from './replay.ts';
-import { runOnce } from './run-once.ts';
+import { type LoaderPasses, openLoaderPasses } from './scale-out/loader-passes.ts';
 import { readStatus, statusLines } from './status-command.ts';
 
 interface GlobalOptions {
@@ -73,7 +74,7 @@ async function configOf(command: Command): Promise<ResolvedConfig> {
 /** Opens the ports, hands deps to `work`, closes them again. */
 async function withDeps<T>(
   command: Command,
-  work: (deps: LoaderDeps, tty: boolean) => Promise<T>,
+  work: (deps: LoaderDeps, tty: boolean, config: LoaderConfig) => Promise<T>,
 ): Promise<T> {
   const { config } = await configOf(command);
   const tty = Boolean(process.stderr.isTTY);
@@ -89,18 +90,14 @@ async function withDeps<T>(
     ...(crashAt ? { crashAt } : {}),
   };
   try {
-    return await work(deps, tty);
+    return await work(deps, tty, config);
   } finally {
     await ports.catalog.close().catch(() => undefined);
     await ports.bus.close().catch(() => undefined);
   }
 }
 
-async function runWithReport(
-  deps: LoaderDeps,
-  tty: boolean,
-  work: (deps: LoaderDeps) => ReturnType<typeof runOnce>,
-) {
+async function runWithReport(deps: LoaderDeps, tty: boolean, work: (deps: LoaderDeps) => Promise<RunResult>) {
   const bar = tty ? terminalProgress(process.stderr) : null;
   const result = await work({ ...deps, progress: bar ?? logProgress(deps.logger) }).finally(() =>
     bar?.stop(),
@@ -118,8 +115,13 @@ function compactionLine(r: CompactionResult): string {
   return `compaction ok: ${r.hours.length} hours, ${before} files → ${after}, ${rows} rows, ${mb.toFixed(1)} MB, ${r.waiting} hours not closed yet, ${r.seconds.toFixed(1)} s`;
 }
 
-async function compactWithReport(deps: LoaderDeps, tty: boolean, hours?: number[]): Promise<void> {
-  const result = await compactHours(deps, hours ? { hours } : {});
+async function compactWithReport(
+  deps: LoaderDeps,
+  tty: boolean,
+  passes: LoaderPasses,
+  hours?: number[],
+): Promise<void> {
+  const result = await passes.compact(deps, hours);
   if (tty) process.stdout.write(`${compactionLine(result)}\n`);
   else deps.logger.info({ compaction: result }, compactionLine(result));
 }
@@ -144,15 +146,21 @@ export function buildCli(): Command {
     .option('--until <hour>', 'load nothing received after this UTC hour (e.g. 2026-11-25T09)', hourArgument)
     .option('--no-compact', 'do not compact the closed hours after the load')
     .action(async (opts: { until?: number; compact: boolean }, command: Command) => {
-      await withDeps(command, async (deps, tty) => {
-        await runWithReport(deps, tty, (d) =>
-          runOnce(d, opts.until !== undefined ? { until: opts.until } : {}),
-        );
-        if (!opts.compact || !compactionSettings(deps).enabled) return;
-        // The load is committed: a failed compaction is reported, and the next run or compact retries it.
-        await compactWithReport(deps, tty).catch((err: unknown) =>
-          deps.logger.error({ err }, 'compaction failed; the load is committed, the next run retries it'),
-        );
+      await withDeps(command, async (deps, tty, config) => {
+        // Scaled out, this process joins the loader group and loads the slots it is assigned.
+        const passes = await openLoaderPasses(config, deps, { join: true });
+        try {
+          await runWithReport(deps, tty, (d) =>
+            passes.run(d, opts.until !== undefined ? { until: opts.until } : {}),
+          );
+          if (!opts.compact || !compactionSettings(deps).enabled) return;
+          // The load is committed: a failed compaction is reported, and the next run or compact retries it.
+          await compactWithReport(deps, tty, passes).catch((err: unknown) =>
+            deps.logger.error({ err }, 'compaction failed; the load is committed, the next run retries it'),
+          );
+        } finally {
+          await passes.close();
+        }
       });
     });
 
@@ -174,7 +182,9 @@ export function buildCli(): Command {
           throw new InputError('compact at most 744 hours at a time', { status: 400, code: 'bad_range' });
         for (let h = opts.from; h <= to; h++) hours.push(h);
       }
-      await withDeps(command, (deps, tty) => compactWithReport(deps, tty, hours));
+      await withDeps(command, async (deps, tty, config) =>
+        compactWithReport(deps, tty, await openLoaderPasses(config, deps, { join: false }), hours),
+      );
     });
 
   program
@@ -210,7 +220,14 @@ export function buildCli(): Command {
     .requiredOption('--from <hour>', 'first UTC hour to replay, e.g. 2026-11-25T09', hourArgument)
     .requiredOption('--to <hour>', 'last UTC hour to replay (inclusive)', hourArgument)
     .action(async (opts: { from: number; to: number }, command: Command) => {
-      await withDeps(command, (deps, tty) => runWithReport(deps, tty, (d) => replayHours(d, opts)));
+      await withDeps(command, (deps, tty, config) => {
+        if (config.scaleOut.enabled)
+          throw new InputError(
+            'replay is not scaled out: stop the scaled-out loaders, then replay with scaleOut off (loader/README.md, "Scale-out")',
+            { status: 400, code: 'replay_scaled_out' },
+          );
+        return runWithReport(deps, tty, (d) => replayHours(d, opts));
+      });
     });
 
   program

@@ -61,45 +61,80 @@ const catalogSchema = z.discriminatedUnion('kind', [
   hiveCatalogConfigSchema.extend({ database: z.string().default('default') }),
 ]);
 
-export const loaderConfigSchema = z.strictObject({
-  topic: z.string().min(1).default('events'),
-  group: z.string().min(1).default('beacon-loader'),
-  /** Root of the warehouse inside the store, e.g. 'warehouse/' ('' for the store's root). */
-  warehousePrefix: z.string().default(''),
-  tables: tablesSchema,
-  /** ~95 MB of Parquet per million events: big enough to avoid small files, small enough to rewrite. */
-  maxRowsPerFile: z.number().int().positive().default(1_000_000),
-  rowGroupSize: z.number().int().positive().default(100_000),
-  sortEvents: z.boolean().default(true),
-  dedupHorizonHours: z
-    .number()
-    .int()
-    .min(0)
-    .max(24 * 14)
-    .default(24),
-  duckdb: z
-    .strictObject({ memoryLimit: z.string().default('1GB'), threads: z.number().int().positive().default(2) })
-    .default({ memoryLimit: '1GB', threads: 2 }),
-  tempDir: z.string().default(join(tmpdir(), 'beacon-loader')),
-  /** A live loader renews its lock every third of this; a crashed one on another host blocks others this long. */
-  lockTtlMinutes: z.number().positive().default(5),
-  replayLateHours: z.number().int().min(0).default(2),
-  uploadConcurrency: z.number().int().positive().default(4),
-  readConcurrency: z.number().int().positive().default(4),
-  convertConcurrency: z.number().int().positive().default(2),
-  compaction: compactionConfigSchema,
-  schedule: z
-    .strictObject({
-      /** Minute 5 of every hour: the hour before has closed and most late edges have flushed. */
-      cron: z.string().default('5 * * * *'),
-      jitterSeconds: z.number().int().min(0).default(60),
-    })
-    .default({ cron: '5 * * * *', jitterSeconds: 60 }),
-  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-  bus: busSchema.default({ kind: 'local', dir: './data/bus', fsync: 'always' }),
-  store: storeSchema.default({ kind: 'dir', root: './data/warehouse' }),
-  catalog: catalogSchema.default({ kind: 'duckdb' }),
-});
+export const loaderConfigSchema = z
+  .strictObject({
+    topic: z.string().min(1).default('events'),
+    group: z.string().min(1).default('beacon-loader'),
+    /** Root of the warehouse inside the store, e.g. 'warehouse/' ('' for the store's root). */
+    warehousePrefix: z.string().default(''),
+    tables: tablesSchema,
+    /** ~95 MB of Parquet per million events: big enough to avoid small files, small enough to rewrite. */
+    maxRowsPerFile: z.number().int().positive().default(1_000_000),
+    rowGroupSize: z.number().int().positive().default(100_000),
+    sortEvents: z.boolean().default(true),
+    dedupHorizonHours: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 14)
+      .default(24),
+    duckdb: z
+      .strictObject({
+        memoryLimit: z.string().default('1GB'),
+        threads: z.number().int().positive().default(2),
+      })
+      .default({ memoryLimit: '1GB', threads: 2 }),
+    tempDir: z.string().default(join(tmpdir(), 'beacon-loader')),
+    /** A live loader renews its lock every third of this; a crashed one on another host blocks others this long. */
+    lockTtlMinutes: z.number().positive().default(5),
+    replayLateHours: z.number().int().min(0).default(2),
+    uploadConcurrency: z.number().int().positive().default(4),
+    readConcurrency: z.number().int().positive().default(4),
+    convertConcurrency: z.number().int().positive().default(2),
+    compaction: compactionConfigSchema,
+    /**
+     * Several loader processes share the topic(s) as one Kafka consumer group,
+     * each loading the partitions the group assigns it (loader/README.md, "Scale-out").
+     */
+    scaleOut: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** Load every topic whose whole name matches (central cluster: `.*\.events`) instead of `topic`. */
+        topicPattern: z
+          .string()
+          .refine((p) => {
+            try {
+              new RegExp(p);
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'a JavaScript regular expression')
+          .optional(),
+        /** A member silent this long leaves the group, and its partitions move to the others. */
+        sessionTimeoutMs: z.number().int().min(6000).default(10_000),
+      })
+      .prefault({}),
+    schedule: z
+      .strictObject({
+        /** Minute 5 of every hour: the hour before has closed and most late edges have flushed. */
+        cron: z.string().default('5 * * * *'),
+        jitterSeconds: z.number().int().min(0).default(60),
+      })
+      .default({ cron: '5 * * * *', jitterSeconds: 60 }),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    bus: busSchema.default({ kind: 'local', dir: './data/bus', fsync: 'always' }),
+    store: storeSchema.default({ kind: 'dir', root: './data/warehouse' }),
+    catalog: catalogSchema.default({ kind: 'duckdb' }),
+  })
+  .refine((c) => !c.scaleOut.enabled || c.bus.kind === 'kafka', {
+    path: ['scaleOut', 'enabled'],
+    message: 'scale-out needs the Kafka bus: a local log has one reader, the one-machine process',
+  })
+  .refine((c) => c.scaleOut.topicPattern === undefined || c.scaleOut.enabled, {
+    path: ['scaleOut', 'topicPattern'],
+    message: 'a topic pattern needs scaleOut.enabled',
+  });
 
 export type LoaderConfig = z.output<typeof loaderConfigSchema>;
 export type LoaderConfigInput = z.input<typeof loaderConfigSchema>;
@@ -140,7 +175,7 @@ type Json = Record<string, unknown>;
  * or S3_BUCKET, S3_PREFIX, S3_ENDPOINT, S3_REGION, S3_ACCESS_KEY,
  * S3_SECRET_KEY; LOADER_CATALOG=duckdb|hive with HIVE_HOST, HIVE_PORT,
  * HIVE_AUTH; LOADER_TOPIC, LOADER_GROUP, LOADER_PREFIX, LOADER_CRON,
- * LOADER_TEMP_DIR, LOG_LEVEL.
+ * LOADER_TEMP_DIR, LOG_LEVEL; LOADER_SCALE_OUT=1 and LOADER_TOPIC_PATTERN.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
@@ -152,6 +187,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Json {
   set('warehousePrefix', env.LOADER_PREFIX);
   set('tempDir', env.LOADER_TEMP_DIR);
   set('logLevel', env.LOG_LEVEL);
+  if (env.LOADER_SCALE_OUT || env.LOADER_TOPIC_PATTERN)
+    out.scaleOut = {
+      ...(env.LOADER_SCALE_OUT ? { enabled: ['1', 'true', 'yes'].includes(env.LOADER_SCALE_OUT) } : {}),
+      ...(env.LOADER_TOPIC_PATTERN ? { topicPattern: env.LOADER_TOPIC_PATTERN } : {}),
+    };
   if (env.LOADER_CRON) out.schedule = { cron: env.LOADER_CRON };
   if (env.LOADER_BUS === 'local') out.bus = { kind: 'local', dir: env.LOADER_BUS_DIR ?? './data/bus' };
   if (env.LOADER_BUS === 'kafka') out.bus = { kind: 'kafka', brokers: kafkaBrokersFromEnv(env) ?? [] };

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Hour } from './layout.ts';
-import { crashIfAt, type LoaderDeps, layoutOf } from './loader-deps.ts';
+import { crashIfAt, type LoaderDeps, layoutOf, stateNameOf } from './loader-deps.ts';
 import { LoaderState, newRunResult, type PendingManifest, type RunResult } from './loader-state.ts';
 import { acquireLock, type HeldLock } from './object-store-lock.ts';
 import { type LoaderDuckDb, lazyLoaderDuckDb } from './parquet/loader-duckdb.ts';
@@ -177,15 +177,16 @@ export function newRunId(now: number): string {
   return `${new Date(now).toISOString().replace(/[-:.]/g, '').slice(0, 15)}Z-${randomBytes(3).toString('hex')}`;
 }
 
-/** Holds the topic's lock while `work` runs, renewing it well within its TTL. */
+/** Holds the topic's (or the slot's) lock while `work` runs, renewing it well within its TTL. */
 export async function withLock<T>(
   deps: LoaderDeps,
   owner: string,
   purpose: string,
   work: (lock: HeldLock) => Promise<T>,
 ): Promise<T> {
+  if (deps.scope?.held) return work(deps.scope.held);
   const layout = layoutOf(deps);
-  const lock = await acquireLock(deps.store, layout.lockKey(deps.settings.topic), {
+  const lock = await acquireLock(deps.store, layout.lockKey(deps.scope?.lock ?? deps.settings.topic), {
     owner,
     purpose,
     ttlMs: deps.settings.lockTtlMs,
@@ -220,7 +221,7 @@ export async function recordedLoad(
   const now = deps.now ?? Date.now;
   const started = now();
   const result = newRunResult(newRunId(started), command, started, hours);
-  const state = new LoaderState(deps.store, layoutOf(deps), deps.settings.topic);
+  const state = new LoaderState(deps.store, layoutOf(deps), stateNameOf(deps));
   const finish = async (error?: unknown): Promise<RunResult> => {
     result.finishedAt = new Date(now()).toISOString();
     result.seconds = (now() - started) / 1000;

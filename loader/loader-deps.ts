@@ -3,12 +3,13 @@
  * logger, and the settings that config.ts validated. The CLI, the scheduler,
  * the one-machine composition and the tests each build one of these.
  */
-import type { EventBus } from '../shared/bus/bus.ts';
+import type { EventBus, PartitionOffset } from '../shared/bus/bus.ts';
 import type { Metastore } from '../shared/catalog/metastore.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ObjectStore } from '../shared/object-store/object-store.ts';
 import type { WarehouseTableNames } from '../shared/warehouse.ts';
 import { WarehouseLayout } from './layout.ts';
+import type { HeldLock } from './object-store-lock.ts';
 import type { EventRow } from './steps/map-event.ts';
 
 export interface LoaderSettings {
@@ -85,8 +86,34 @@ export interface LoadProgress {
   step(name: string): void;
 }
 
+/**
+ * What one load of a scaled-out loader (scale-out/) covers; absent: the whole
+ * topic, under the topic's lock, as one loader always did. A slot's load
+ * names its own state objects and lock, so processes never contend for them.
+ */
+export interface LoadScope {
+  /** Names the state objects: `_loader/offsets/<state>.json`, pending, runs, compaction queue. */
+  state: string;
+  /** `_loader/lock/<lock>.json`, taken for the load. */
+  lock: string;
+  /** Held by the caller already (a scaled-out compaction holds every slot's lock): no lock is taken. */
+  held?: HeldLock;
+  /** The bus partitions this load reads; absent: all of them. */
+  partitions?: readonly number[];
+  /** A compaction's: the state of every slot, whose committed offsets together cover the topic. */
+  slotStates?: readonly { state: string; topic: string; partition: number }[];
+  /** A compaction's: every topic whose files share the hours (a pattern's); absent: `settings.topic`. */
+  topics?: readonly string[];
+  /** Moves the consumer group's offsets (through the live group member); absent: the bus's commit. */
+  mirror?: (offsets: PartitionOffset[]) => Promise<void>;
+  /** Rollups of an hour are recomputed under a per-hour lock, as several processes touch one hour. */
+  hourLocks?: string;
+}
+
 export interface LoaderDeps {
   bus: EventBus;
+  /** What this load covers (a scaled-out slot); absent: the whole topic. */
+  scope?: LoadScope;
   /**
    * Applied to every mapped row before dedup and write; null drops the row.
    * The place a bug fix to the transform goes before a replay.
@@ -112,6 +139,11 @@ export function crashIfAt(deps: LoaderDeps, point: CrashPoint): void {
     deps.logger.warn({ point }, 'LOADER_CRASH_AT: killing this process now');
     process.kill(process.pid, 'SIGKILL');
   }
+}
+
+/** The name of this load's state objects: its slot's, or the topic's. */
+export function stateNameOf(deps: Pick<LoaderDeps, 'settings' | 'scope'>): string {
+  return deps.scope?.state ?? deps.settings.topic;
 }
 
 export function layoutOf(deps: Pick<LoaderDeps, 'settings'>): WarehouseLayout {

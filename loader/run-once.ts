@@ -7,7 +7,7 @@
 import { CompactionQueue } from './compaction/compaction-queue.ts';
 import { type Hour, hourLabel } from './layout.ts';
 import { load, recordedLoad } from './load.ts';
-import { crashIfAt, type LoaderDeps, layoutOf } from './loader-deps.ts';
+import { crashIfAt, type LoaderDeps, layoutOf, stateNameOf } from './loader-deps.ts';
 import type { RunResult } from './loader-state.ts';
 import { commitOffsets } from './steps/commit.ts';
 import { planRanges } from './steps/plan.ts';
@@ -52,7 +52,7 @@ export async function runOnce(deps: LoaderDeps, options: RunOptions = {}): Promi
         crashIfAt(deps, 'after-rollups');
         steps.enter('commit');
         // Queued before the commit point, so every committed file's hour is a compaction candidate.
-        await new CompactionQueue(deps.store, layoutOf(deps), deps.settings.topic).add(hours);
+        await new CompactionQueue(deps.store, layoutOf(deps), stateNameOf(deps)).add(hours);
         // Fencing: if our lease was lost (expired while this process stalled), another loader may be
         // at work; renew() then throws and nothing is committed.
         await lock.renew();

@@ -12,13 +12,14 @@ import pRetry from 'p-retry';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { type LoaderPorts, openPorts } from './adapters.ts';
-import { type CompactionResult, compactHours, compactionSettings } from './compaction/compact.ts';
+import { type CompactionResult, compactionSettings } from './compaction/compact.ts';
 import { type LoaderConfig, settingsOf } from './config.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
 import type { RunResult } from './loader-state.ts';
 import { LockBusyError } from './object-store-lock.ts';
 import { logProgress, summaryLine } from './progress.ts';
-import { type RunOptions, runOnce } from './run-once.ts';
+import type { RunOptions } from './run-once.ts';
+import { openLoaderPasses } from './scale-out/loader-passes.ts';
 import { type LoaderStatus, loaderStatus } from './status.ts';
 import { ensureTables } from './steps/register.ts';
 
@@ -161,6 +162,13 @@ export async function startLoader(
     if (!options.ports?.catalog) await ports.catalog.close();
     if (!options.ports?.bus) await ports.bus.close();
   };
+  // Scaled out, this process is one member of the loader group for as long as it runs.
+  const passes = await openLoaderPasses(config, deps, { join: options.schedule !== false }).catch(
+    async (err: unknown) => {
+      await closeOwnPorts().catch(() => undefined);
+      throw err;
+    },
+  );
   if (options.ensureTables) {
     await ensureTables(deps).catch(async (err: unknown) => {
       await closeOwnPorts().catch(() => undefined);
@@ -174,7 +182,7 @@ export async function startLoader(
   // After a load, in the background (the caller has its result already); stop() waits for it.
   const compactAfterLoad = async (): Promise<void> => {
     try {
-      const result = await compactHours(deps);
+      const result = await passes.compact(deps);
       metrics.observeCompaction(result);
       if (result.skipped) logger.info({ compaction: result }, `compaction skipped: ${result.skipped}`);
       else logger.debug({ compaction: result }, 'compaction pass');
@@ -187,7 +195,7 @@ export async function startLoader(
 
   const runNow = async (runOptions: RunOptions = {}): Promise<RunResult> => {
     await compacting; // our own compaction holds the lock: the load waits for it rather than failing busy
-    const run = runOnce(deps, runOptions);
+    const run = passes.run(deps, runOptions);
     current = run.catch(() => undefined);
     try {
       const result = await run;
@@ -245,6 +253,7 @@ export async function startLoader(
     async stop() {
       job?.stop();
       await current;
+      await passes.close().catch((err: unknown) => logger.warn({ err }, 'leaving the loader group failed'));
       await closeOwnPorts();
     },
   };

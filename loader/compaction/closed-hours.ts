@@ -18,6 +18,27 @@ export async function closedHours(
   candidates: readonly Hour[],
   graceMinutes: number,
 ): Promise<Hour[]> {
+  const topics = deps.scope?.topics;
+  if (!topics) return closedOnTopic(deps, state, candidates, graceMinutes);
+  // Scaled out over a pattern, an hour's files come from every topic: closed once closed on each.
+  let closed = [...candidates];
+  for (const topic of topics) {
+    closed = await closedOnTopic(
+      { ...deps, settings: { ...deps.settings, topic } },
+      state,
+      closed,
+      graceMinutes,
+    );
+  }
+  return closed;
+}
+
+async function closedOnTopic(
+  deps: LoaderDeps,
+  state: LoaderState,
+  candidates: readonly Hour[],
+  graceMinutes: number,
+): Promise<Hour[]> {
   const hours = [...candidates].sort((a, b) => a - b);
   if (hours.length === 0) return [];
   const now = (deps.now ?? Date.now)();

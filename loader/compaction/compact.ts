@@ -26,6 +26,7 @@ import {
   DEFAULT_COMPACTION,
   type LoaderDeps,
   layoutOf,
+  stateNameOf,
 } from '../loader-deps.ts';
 import { LoaderState, type PendingManifest } from '../loader-state.ts';
 import { lazyLoaderDuckDb } from '../parquet/loader-duckdb.ts';
@@ -35,7 +36,7 @@ import { type HourSwap, swapLocations } from '../steps/swap.ts';
 import { inPool } from '../steps/upload.ts';
 import { closedHours } from './closed-hours.ts';
 import { type CompactedPart, compactFiles } from './compact-files.ts';
-import { CompactionQueue } from './compaction-queue.ts';
+import { compactionQueueOf } from './compaction-queue.ts';
 import { mergeIndexes } from './merge-indexes.ts';
 
 export interface CompactedHour {
@@ -106,15 +107,15 @@ export async function compactHours(
       rowGroupSize: deps.settings.rowGroupSize,
       sortEvents: deps.settings.sortEvents,
     });
-    const state = new LoaderState(deps.store, layout, deps.settings.topic);
+    const state = new LoaderState(deps.store, layout, stateNameOf(deps));
     try {
       const settled = await settlePending(deps, state, duckdb, 'compact');
       if (settled.note) result.repaired = settled.note;
-      if (settled.carried) {
+      if (settled.carried || (await slotRunUnsettled(deps))) {
         result.skipped = 'a run stopped before its commit; the next run settles it, then compaction goes on';
         return;
       }
-      const queue = new CompactionQueue(deps.store, layout, deps.settings.topic);
+      const queue = compactionQueueOf(deps);
       const queued = options.hours ? [...options.hours] : await queue.hours();
       const closed = options.hours ? queued : await closedHours(deps, state, queued, settings.graceMinutes);
       result.waiting = queued.length - closed.length;
@@ -188,6 +189,18 @@ export async function compactHours(
   });
   result.seconds = (now() - started) / 1000;
   return result;
+}
+
+/**
+ * Scaled out, each slot's run has its own pending manifest: one left by a
+ * crashed run means files the slot's next run may replace, so the hours wait.
+ */
+async function slotRunUnsettled(deps: LoaderDeps): Promise<boolean> {
+  const layout = layoutOf(deps);
+  for (const { state } of deps.scope?.slotStates ?? []) {
+    if (await new LoaderState(deps.store, layout, state).pending()) return true;
+  }
+  return false;
 }
 
 function manifest(

@@ -8,8 +8,10 @@
  * race. A warehouse loaded before the queue existed is seeded once from a
  * listing of the `events` table.
  */
+
 import type { ObjectStore } from '../../shared/object-store/object-store.ts';
 import { type Hour, hourLabel, parseHour, type WarehouseLayout } from '../layout.ts';
+import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
 
 interface QueueObject {
   hours: string[];
@@ -69,4 +71,34 @@ export class CompactionQueue {
     const value: QueueObject = { hours: [...hours].sort((a, b) => a - b).map(hourLabel) };
     await this.#store.put(this.#key, JSON.stringify(value), { contentType: 'application/json' });
   }
+}
+
+/** The hours queued for compaction, and their removal once done. */
+export interface HourQueue {
+  hours(): Promise<Hour[]>;
+  remove(hours: Iterable<Hour>): Promise<void>;
+}
+
+/**
+ * The queue a compaction reads: the topic's, or, scaled out, the union of
+ * every slot's (each slot's loads add to their own object, so processes never
+ * overwrite each other's) and the topic's a single loader left before.
+ */
+export function compactionQueueOf(deps: Pick<LoaderDeps, 'store' | 'settings' | 'scope'>): HourQueue {
+  const layout = layoutOf(deps);
+  const slots = deps.scope?.slotStates;
+  const topic = new CompactionQueue(deps.store, layout, deps.settings.topic);
+  if (!slots) return topic;
+  const queues = [topic, ...slots.map((s) => new CompactionQueue(deps.store, layout, s.state))];
+  return {
+    async hours() {
+      const all = new Set<Hour>();
+      for (const q of queues) for (const h of await q.hours()) all.add(h);
+      return [...all].sort((a, b) => a - b);
+    },
+    async remove(hours) {
+      const gone = [...hours];
+      for (const q of queues) await q.remove(gone);
+    },
+  };
 }

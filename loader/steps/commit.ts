@@ -36,7 +36,8 @@ export async function commitOffsets(
 /** Moves the consumer group's offsets to what is loaded; a failure is only logged, the next run retries. */
 export async function mirrorToGroup(deps: LoaderDeps, offsets: PartitionOffset[]): Promise<void> {
   try {
-    await deps.bus.commit(deps.settings.group, deps.settings.topic, offsets);
+    if (deps.scope?.mirror) await deps.scope.mirror(offsets);
+    else await deps.bus.commit(deps.settings.group, deps.settings.topic, offsets);
   } catch (err) {
     deps.logger.warn(
       { err, group: deps.settings.group },

@@ -6,14 +6,21 @@
  * late data, re-runs and replays leave them exact. One object per hour and
  * table, overwritten whole: a put is atomic, so readers see the old rollup or
  * the new one.
+ *
+ * Scaled out (scale-out/), several processes load partitions of one hour:
+ * each recomputes it under that hour's lock, after its own upload, so the
+ * last one to compute read every file uploaded before it, and an hour's
+ * rollups never go back to a listing that missed another slot's files.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ROLLUP_TABLES, type RollupTable } from '../../shared/warehouse.ts';
-import type { Hour } from '../layout.ts';
+import { type Hour, hourLabel } from '../layout.ts';
 import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
+import { acquireLock, type HeldLock, LockBusyError } from '../object-store-lock.ts';
 import type { LoaderDuckDb } from '../parquet/loader-duckdb.ts';
 import { registerHours } from './register.ts';
 import { inPool } from './upload.ts';
@@ -39,40 +46,90 @@ export async function writeRollups(
   const written: Hour[] = [];
   await mkdir(deps.settings.tempDir, { recursive: true });
   for (const hour of hours) {
-    const keys = await dataFilesAt(deps, await locate(hour));
-    const rollupKeys = ROLLUP_TABLES.map((table) => layout.rollupKey(table, hour));
-    if (keys.length === 0) {
-      await deps.store.delete(rollupKeys);
-      continue;
-    }
-    const dir = await mkdtemp(join(deps.settings.tempDir, 'rollup-'));
+    const lock = await hourLock(deps, hour);
     try {
-      const local = keys.map((_, i) => join(dir, `${i}.parquet`));
-      await inPool(
-        keys.map((key, i) => ({ key, path: local[i] as string })),
-        deps.settings.uploadConcurrency,
-        async ({ key, path }) => {
-          // Streamed to disk: an hour's files run to ~95 MB each, several at once.
-          const body = await deps.store.getStream(key);
-          if (!body) throw new Error(`${key} vanished while its hour's rollups were computed`);
-          await pipeline(body, createWriteStream(path));
-        },
-      );
-      const out = Object.fromEntries(
-        ROLLUP_TABLES.map((table) => [table, join(dir, `${table}.parquet`)]),
-      ) as Record<RollupTable, string>;
-      const counts = await duckdb.rollups(local, out);
-      for (const [i, table] of ROLLUP_TABLES.entries()) {
-        rows += counts[table];
-        await deps.store.put(rollupKeys[i] as string, createReadStream(out[table]));
-      }
-      written.push(hour);
+      if (await rollupHour(deps, duckdb, hour, locate, lock, (n) => (rows += n))) written.push(hour);
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await lock?.release().catch((err: unknown) => deps.logger.warn({ err }, 'hour lock release failed'));
     }
   }
   for (const table of ROLLUP_TABLES) {
     await registerHours(deps, table, written, (h) => layout.partitionPrefix(table, h));
   }
   return { rows };
+}
+
+/** The hour's rollup lock when loads are scaled out, waited for while another process holds it. */
+async function hourLock(deps: LoaderDeps, hour: Hour): Promise<HeldLock | null> {
+  const name = deps.scope?.hourLocks;
+  if (!name) return null;
+  const key = layoutOf(deps).lockKey(`${name}/${hourLabel(hour)}`);
+  const owner = `rollup-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  for (let wait = 50; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      return await acquireLock(deps.store, key, {
+        owner,
+        purpose: 'rollups',
+        ttlMs: deps.settings.lockTtlMs,
+        ...(deps.now ? { now: deps.now } : {}),
+      });
+    } catch (err) {
+      // Another slot's rollups of this hour: seconds at most, and ours must come after them.
+      if (!(err instanceof LockBusyError)) throw err;
+      await sleep(wait);
+    }
+  }
+}
+
+/** Recomputes one hour's rollups; false when the hour has no data (its rollups are removed). */
+async function rollupHour(
+  deps: LoaderDeps,
+  duckdb: LoaderDuckDb,
+  hour: Hour,
+  locate: (hour: Hour) => Promise<string>,
+  lock: HeldLock | null,
+  count: (rows: number) => void,
+): Promise<boolean> {
+  const layout = layoutOf(deps);
+  const keys = await dataFilesAt(deps, await locate(hour));
+  const rollupKeys = ROLLUP_TABLES.map((table) => layout.rollupKey(table, hour));
+  if (keys.length === 0) {
+    await lock?.renew();
+    await deps.store.delete(rollupKeys);
+    return false;
+  }
+  const dir = await mkdtemp(join(deps.settings.tempDir, 'rollup-'));
+  try {
+    const local = keys.map((_, i) => join(dir, `${i}.parquet`));
+    const vanished = new Set<string>();
+    await inPool(
+      keys.map((key, i) => ({ key, path: local[i] as string })),
+      deps.settings.uploadConcurrency,
+      async ({ key, path }) => {
+        // Streamed to disk: an hour's files run to ~95 MB each, several at once.
+        const body = await deps.store.getStream(key);
+        // Scaled out, another slot's repair may delete its crashed run's stale file between our
+        // listing and this read; that slot recomputes the hour after it, so leaving it out is right.
+        if (!body && deps.scope?.hourLocks) vanished.add(path);
+        else if (!body) throw new Error(`${key} vanished while its hour's rollups were computed`);
+        else await pipeline(body, createWriteStream(path));
+      },
+    );
+    const out = Object.fromEntries(
+      ROLLUP_TABLES.map((table) => [table, join(dir, `${table}.parquet`)]),
+    ) as Record<RollupTable, string>;
+    const counts = await duckdb.rollups(
+      local.filter((p) => !vanished.has(p)),
+      out,
+    );
+    // Fencing: a lease lost while this process stalled means another one may have written since.
+    await lock?.renew();
+    for (const [i, table] of ROLLUP_TABLES.entries()) {
+      count(counts[table]);
+      await deps.store.put(rollupKeys[i] as string, createReadStream(out[table]));
+    }
+    return true;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
