@@ -7,17 +7,24 @@
  *
  *   npm run bench:loader                   # 1,000,000 events
  *   npm run bench:loader -- --count 100000
+ *   npm run bench:loader -- --count 300000 --loaders 1,2,3
+ *
+ * `--loaders` measures scale-out instead (loader/README.md, "Scale-out"): for
+ * each n, n real loader processes (`loader run`, scaled out, no compaction)
+ * load the same topic of 6 partitions as one consumer group, each n into its
+ * own group, prefix and tables; events/s is the events over the wall time
+ * until the last process exits, with each process's CPU seconds and peak RSS.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { loaderHarness, testSettings, uniqueId } from '../../loader/fixtures/loader-harness.ts';
-import { cleanupRealHarness, openRealPorts } from '../../loader/fixtures/real-ports.ts';
+import { cleanupRealHarness, openRealPorts, writeLoaderConfig } from '../../loader/fixtures/real-ports.ts';
 import { syntheticEvents } from '../../loader/fixtures/synthetic-events.ts';
 import { openLoaderDuckDb } from '../../loader/parquet/loader-duckdb.ts';
 import { runOnce } from '../../loader/run-once.ts';
@@ -33,6 +40,8 @@ interface Phase {
 }
 
 const PARTITIONS = 4;
+/** Scale-out runs: more partitions than processes, so 1, 2 and 3 processes each get whole slots. */
+const SCALE_OUT_PARTITIONS = 6;
 
 function eventsFor(count: number) {
   // Spread over the last three hours (Kafka refuses timestamps far ahead of its clock).
@@ -42,6 +51,96 @@ function eventsFor(count: number) {
 
 function rss(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+interface LoaderProcess {
+  code: number;
+  cpuSeconds: number;
+  maxRssMb: number;
+}
+
+/** One scaled-out loader process: the real CLI's `run`, then its own CPU time and peak RSS. */
+async function scaledChild(config: string): Promise<LoaderProcess> {
+  const { main: loaderMain } = await import('../../loader/cli.ts');
+  const code = await loaderMain([process.execPath, 'loader', '-c', config, 'run', '--no-compact']);
+  const u = process.resourceUsage();
+  return { code, cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6, maxRssMb: u.maxRSS / 1024 };
+}
+
+function spawnScaled(config: string): Promise<LoaderProcess> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [import.meta.filename, '--scaled', config], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    c.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    c.on('error', reject);
+    c.on('exit', () => resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as LoaderProcess));
+  });
+}
+
+/** n processes on the produced topic, into a group, prefix and tables of their own. */
+async function scaledRun(id: string, n: number, count: number, dir: string) {
+  const env = readStackEnv();
+  const own = testSettings(`${id}_l${n}`);
+  const settings = { ...own, topic: testSettings(id).topic, tempDir: join(dir, `l${n}`), logLevel: 'warn' };
+  const file = await writeLoaderConfig(dir, env, settings);
+  const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  const path = join(dir, `loaders-${n}.json`);
+  await writeFile(path, JSON.stringify({ ...config, scaleOut: { enabled: true } }));
+  const t = performance.now();
+  const processes = await Promise.all(Array.from({ length: n }, () => spawnScaled(path)));
+  const seconds = (performance.now() - t) / 1000;
+  if (processes.some((p) => p.code !== 0))
+    throw new Error(`a loader process failed: ${JSON.stringify(processes)}`);
+  const ports = await openRealPorts(env);
+  try {
+    const [row] = await ports.catalog.query(`SELECT count(*) AS n FROM ${own.tables.events}`);
+    if (Number(row?.n) !== count) throw new Error(`${n} loaders loaded ${row?.n} events, not ${count}`);
+  } finally {
+    await ports.close();
+  }
+  return { n, seconds, processes };
+}
+
+async function scaleOut(id: string, count: number, dir: string, list: number[]): Promise<void> {
+  const env = readStackEnv();
+  const ports = await openRealPorts(env);
+  try {
+    const h = await loaderHarness(ports, { id, partitions: SCALE_OUT_PARTITIONS });
+    const t = performance.now();
+    const batch = [];
+    for (const e of eventsFor(count)) {
+      batch.push(e);
+      if (batch.length === 5000) await h.produce(batch.splice(0));
+    }
+    await h.produce(batch);
+    console.log(
+      `produced ${count} events to ${SCALE_OUT_PARTITIONS} partitions in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+  } finally {
+    await ports.close();
+  }
+  const runs = [];
+  for (const n of list) runs.push(await scaledRun(id, n, count, dir));
+  const base = runs[0] as (typeof runs)[number];
+  console.log(
+    `\n| loaders | events | wall s | events/s | ÷ ${base.n} loader(s) | CPU s per process | peak RSS MB per process |\n|---|---|---|---|---|---|---|`,
+  );
+  for (const r of runs) {
+    console.log(
+      `| ${r.n} | ${count.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(count / r.seconds).toLocaleString('en')} | ${(base.seconds / r.seconds).toFixed(2)} | ${r.processes.map((p) => p.cpuSeconds.toFixed(1)).join(', ')} | ${r.processes.map((p) => p.maxRssMb.toFixed(0)).join(', ')} |`,
+    );
+  }
+  for (const n of list) await cleanupRealHarness(await openRealPortsOnce(), testSettings(`${id}_l${n}`));
+}
+
+let reused: Awaited<ReturnType<typeof openRealPorts>> | null = null;
+async function openRealPortsOnce() {
+  reused ??= await openRealPorts(readStackEnv());
+  return reused;
 }
 
 async function child(phase: string, id: string, count: number, dir: string): Promise<Phase> {
@@ -150,9 +249,15 @@ async function main(): Promise<void> {
       child: { type: 'string' },
       id: { type: 'string' },
       dir: { type: 'string' },
+      loaders: { type: 'string' },
+      scaled: { type: 'string' },
     },
   });
   const count = Number(values.count);
+  if (values.scaled) {
+    process.stdout.write(`${JSON.stringify(await scaledChild(values.scaled))}\n`);
+    return;
+  }
   if (values.child) {
     const result = await child(values.child, values.id ?? '', count, values.dir ?? tmpdir());
     process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -161,6 +266,16 @@ async function main(): Promise<void> {
   const id = uniqueId('bench');
   const dir = await mkdtemp(join(tmpdir(), 'bench-loader-'));
   const rate = (p: Phase) => p.events / p.seconds;
+  if (values.loaders) {
+    try {
+      await scaleOut(id, count, dir, values.loaders.split(',').map(Number));
+    } finally {
+      await cleanupRealHarness(await openRealPortsOnce(), testSettings(id));
+      await reused?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   try {
     const produce = runChild('produce', id, count, dir);
     console.log(
