@@ -61,6 +61,32 @@ const catalogSchema = z.discriminatedUnion('kind', [
   hiveCatalogConfigSchema.extend({ database: z.string().default('default') }),
 ]);
 
+/**
+ * Scale-out (loader/README.md, "Scale-out"): several loader processes share
+ * the topic(s) as one Kafka consumer group, each loading the partitions the
+ * group assigns it. The same in the loader's own file and the pipeline file's
+ * `loader` section.
+ */
+export const scaleOutConfigSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Load every topic whose whole name matches (central cluster: `.*\.events`) instead of `topic`. */
+    topicPattern: z
+      .string()
+      .refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'a JavaScript regular expression')
+      .optional(),
+    /** A member silent this long leaves the group, and its partitions move to the others. */
+    sessionTimeoutMs: z.number().int().min(6000).default(10_000),
+  })
+  .prefault({});
+
 export const loaderConfigSchema = z
   .strictObject({
     topic: z.string().min(1).default('events'),
@@ -92,29 +118,7 @@ export const loaderConfigSchema = z
     readConcurrency: z.number().int().positive().default(4),
     convertConcurrency: z.number().int().positive().default(2),
     compaction: compactionConfigSchema,
-    /**
-     * Several loader processes share the topic(s) as one Kafka consumer group,
-     * each loading the partitions the group assigns it (loader/README.md, "Scale-out").
-     */
-    scaleOut: z
-      .strictObject({
-        enabled: z.boolean().default(false),
-        /** Load every topic whose whole name matches (central cluster: `.*\.events`) instead of `topic`. */
-        topicPattern: z
-          .string()
-          .refine((p) => {
-            try {
-              new RegExp(p);
-              return true;
-            } catch {
-              return false;
-            }
-          }, 'a JavaScript regular expression')
-          .optional(),
-        /** A member silent this long leaves the group, and its partitions move to the others. */
-        sessionTimeoutMs: z.number().int().min(6000).default(10_000),
-      })
-      .prefault({}),
+    scaleOut: scaleOutConfigSchema,
     schedule: z
       .strictObject({
         /** Minute 5 of every hour: the hour before has closed and most late edges have flushed. */
@@ -248,6 +252,7 @@ export const loaderSectionSchema = z
     maxRowsPerFile: z.number().int().positive().optional(),
     duckdb: z.strictObject({ memoryLimit: z.string(), threads: z.number().int().positive() }).optional(),
     compaction: compactionConfigSchema.optional(),
+    scaleOut: scaleOutConfigSchema.optional(),
   })
   .prefault({});
 
