@@ -223,7 +223,7 @@ export function buildCli(): Command {
       await withDeps(command, (deps, tty, config) => {
         if (config.scaleOut.enabled)
           throw new InputError(
-            'replay is not scaled out: stop the scaled-out loaders, then replay with scaleOut off (loader/README.md, "Scale-out")',
+            'replay does not run scaled out: it is bounded and repaired by a single loader\'s records, and a replay over per-slot records is not built yet (loader/README.md, "Scale-out")',
             { status: 400, code: 'replay_scaled_out' },
           );
         return runWithReport(deps, tty, (d) => replayHours(d, opts));
