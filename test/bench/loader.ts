@@ -13,7 +13,8 @@
  * each n, n real loader processes (`loader run`, scaled out, no compaction)
  * load the same topic of 6 partitions as one consumer group, each n into its
  * own group, prefix and tables; events/s is the events over the wall time
- * until the last process exits, with each process's CPU seconds and peak RSS.
+ * until the last process exits, with each process's CPU seconds and peak RSS,
+ * against one loader process over the same topic with scale-out off.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
@@ -81,17 +82,18 @@ function spawnScaled(config: string): Promise<LoaderProcess> {
   });
 }
 
-/** n processes on the produced topic, into a group, prefix and tables of their own. */
+/** n processes on the produced topic, into a group, prefix and tables of their own; n = 0: one loader, not scaled out. */
 async function scaledRun(id: string, n: number, count: number, dir: string) {
   const env = readStackEnv();
   const own = testSettings(`${id}_l${n}`);
+  const scaled = n > 0;
   const settings = { ...own, topic: testSettings(id).topic, tempDir: join(dir, `l${n}`), logLevel: 'warn' };
   const file = await writeLoaderConfig(dir, env, settings);
   const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
   const path = join(dir, `loaders-${n}.json`);
-  await writeFile(path, JSON.stringify({ ...config, scaleOut: { enabled: true } }));
+  await writeFile(path, JSON.stringify({ ...config, scaleOut: { enabled: scaled } }));
   const t = performance.now();
-  const processes = await Promise.all(Array.from({ length: n }, () => spawnScaled(path)));
+  const processes = await Promise.all(Array.from({ length: Math.max(1, n) }, () => spawnScaled(path)));
   const seconds = (performance.now() - t) / 1000;
   if (processes.some((p) => p.code !== 0))
     throw new Error(`a loader process failed: ${JSON.stringify(processes)}`);
@@ -123,18 +125,20 @@ async function scaleOut(id: string, count: number, dir: string, list: number[]):
   } finally {
     await ports.close();
   }
-  const runs = [];
+  // The baseline, in the same run: one loader over the whole topic, not scaled out.
+  const runs = [await scaledRun(id, 0, count, dir)];
   for (const n of list) runs.push(await scaledRun(id, n, count, dir));
   const base = runs[0] as (typeof runs)[number];
   console.log(
-    `\n| loaders | events | wall s | events/s | ÷ ${base.n} loader(s) | CPU s per process | peak RSS MB per process |\n|---|---|---|---|---|---|---|`,
+    `\n| loaders | events | wall s | events/s | ÷ one loader, not scaled out | CPU s per process | peak RSS MB per process |\n|---|---|---|---|---|---|---|`,
   );
   for (const r of runs) {
     console.log(
-      `| ${r.n} | ${count.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(count / r.seconds).toLocaleString('en')} | ${(base.seconds / r.seconds).toFixed(2)} | ${r.processes.map((p) => p.cpuSeconds.toFixed(1)).join(', ')} | ${r.processes.map((p) => p.maxRssMb.toFixed(0)).join(', ')} |`,
+      `| ${r.n === 0 ? '1, not scaled out' : `${r.n} scaled out`} | ${count.toLocaleString('en')} | ${r.seconds.toFixed(1)} | ${Math.round(count / r.seconds).toLocaleString('en')} | ${(base.seconds / r.seconds).toFixed(2)} | ${r.processes.map((p) => p.cpuSeconds.toFixed(1)).join(', ')} | ${r.processes.map((p) => p.maxRssMb.toFixed(0)).join(', ')} |`,
     );
   }
-  for (const n of list) await cleanupRealHarness(await openRealPortsOnce(), testSettings(`${id}_l${n}`));
+  for (const n of [0, ...list])
+    await cleanupRealHarness(await openRealPortsOnce(), testSettings(`${id}_l${n}`));
 }
 
 let reused: Awaited<ReturnType<typeof openRealPorts>> | null = null;
