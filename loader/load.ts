@@ -118,6 +118,7 @@ export async function load(
     rowGroupSize: settings.rowGroupSize,
     sortEvents: settings.sortEvents,
   });
+  let archive: ArchiveWriter | undefined;
   try {
     steps.enter('plan');
     const settled = await settlePending(deps, state, duckdb, spec.command);
@@ -140,7 +141,7 @@ export async function load(
       convertConcurrency: settings.convertConcurrency,
     });
     // Only a run archives: a replay or an import reads what is archived already, or was never on the bus.
-    const archive =
+    archive =
       spec.command === 'run' && settings.archive !== false
         ? new ArchiveWriter({ dir, layout: layoutOf(deps), topic: settings.topic })
         : undefined;
@@ -153,9 +154,6 @@ export async function load(
       ...(spec.onlyHours ? { onlyHours: spec.onlyHours } : {}),
       ...(archive ? { archive } : {}),
       ...(spec.refuse ? { refuse: spec.refuse } : {}),
-    }).catch((err: unknown) => {
-      archive?.destroy();
-      throw err;
     });
     await buckets.closeAll();
     const archived = (await archive?.close()) ?? [];
@@ -204,6 +202,7 @@ export async function load(
       };
     }
   } finally {
+    archive?.destroy(); // open streams of a failed load (a finished one has none left)
     await duckdb.close();
     await rm(dir, { recursive: true, force: true });
   }
