@@ -1,7 +1,7 @@
 /**
  * History past Kafka's retention, on the real stack (Kafka, s3proxy,
- * HiveServer2): a run archives exactly what it consumed; the topic is then
- * deleted and recreated (its data gone), and `loader replay --source archive`
+ * HiveServer2): a run archives exactly what it consumed; every record of the
+ * topic is then deleted (retention forced down: its data gone), and `loader replay --source archive`
  * (the real CLI, SIGKILLed mid-swap once, then run again) rebuilds the hours
  * equal row for row, every column, through HiveServer2. A Segment export on
  * the object store imports into its hours, and importing it twice adds nothing.
@@ -11,9 +11,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumedMessage } from '../../shared/bus/bus.ts';
-import { deleteTopicsAndGroups } from '../../shared/bus/fixtures/kafka-stack.ts';
+import { deleteTopicsAndGroups, stackBrokers } from '../../shared/bus/fixtures/kafka-stack.ts';
 import { readStackEnv, type StackEnv } from '../../test/infra/stack-env.ts';
 import { type LoaderHarness, loaderHarness } from '../fixtures/loader-harness.ts';
 import {
@@ -82,15 +83,19 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('archives exactly what it consumed, and rebuilds the hours from it after the topic is gone, SIGKILL mid-swap included', async () => {
+  it('archives exactly what it consumed, and rebuilds the hours from it once the topic has no records left, SIGKILL mid-swap included', {
+    // Two replays of three hours through HiveServer2 (each swap: a partition move and five rollups per hour).
+    timeout: 600_000,
+  }, async () => {
     const h = await harness();
-    const { topic, group, tables, warehousePrefix } = h.deps.settings;
+    const { topic, tables, warehousePrefix } = h.deps.settings;
     const events = [...syntheticEvents(1500, { seed: 77, startMs: T0, spanMs: 3 * 3_600_000 })];
     await h.produce(events);
     await ports.bus.produce(topic, [
       { key: 'poison', value: 'not json {', timestamp: T0 + 60_000 },
       { key: null, value: new Uint8Array([0xff, 0xfe, 0x00, 0x7b, 0xc3]), timestamp: T0 + 3_700_000 },
     ]);
+    console.log(new Date().toISOString(), 'run');
     const run = await runOnce(h.deps);
     expect(run).toMatchObject({ ok: true, events: 1500, malformed: 2 });
     const produced: ConsumedMessage[] = [];
@@ -115,25 +120,32 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     const rollupsBefore = await h.query(rollups);
     expect(before.length).toBe(1500);
 
-    // Retention, at its most thorough: the topic is deleted and created again, empty.
-    await deleteTopicsAndGroups([topic], [group]);
-    for (;;) {
-      const created = await ports.bus.ensureTopic(topic, 3).then(
-        () => true,
-        () => false, // still being deleted
-      );
-      if (created && (await ports.bus.watermarks(topic).catch(() => [])).length === 3) break;
-      await new Promise((r) => setTimeout(r, 500));
+    console.log(new Date().toISOString(), 'delete records');
+    // Retention forced down: every record of the topic deleted (the log start moves to the end).
+    const admin = new kafkajs.Kafka({ brokers: stackBrokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      const marks = await ports.bus.watermarks(topic);
+      await admin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs the leaders known
+      await admin.deleteTopicRecords({
+        topic,
+        partitions: marks.map((m) => ({ partition: m.partition, offset: String(m.high) })),
+      });
+    } finally {
+      await admin.disconnect();
     }
-    expect((await ports.bus.watermarks(topic)).every((m) => m.high === 0)).toBe(true);
+    expect((await ports.bus.watermarks(topic)).every((m) => m.low === m.high && m.high > 0)).toBe(true);
 
     const config = await writeLoaderConfig(dir, env, h.deps.settings);
     const range = ['replay', '--source', 'archive', '--from', hourLabel(H0), '--to', hourLabel(H0 + 2)];
+    console.log(new Date().toISOString(), 'crash');
     const crashed = await cli(config, range, { LOADER_CRASH_AT: 'mid-swap' });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
+    console.log(new Date().toISOString(), 'replay');
     const replay = await cli(config, range);
     expect(replay, replay.stderr).toMatchObject({ code: 0 });
 
+    console.log(new Date().toISOString(), 'compare');
     const after = await h.query(all);
     expect(after).toEqual(before);
     expect(await h.query(rollups)).toEqual(rollupsBefore);
@@ -144,7 +156,9 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     expect(files).toMatchObject({ n: 1500, moved: 1500 });
   });
 
-  it('imports a Segment export from the object store into its hours; twice adds nothing; a bad line is a dead letter', async () => {
+  it('imports a Segment export from the object store into its hours; twice adds nothing; a bad line is a dead letter', {
+    timeout: 400_000,
+  }, async () => {
     const h = await harness();
     const { tables, warehousePrefix } = h.deps.settings;
     const lines = Array.from({ length: 120 }, (_, i) =>
