@@ -95,7 +95,6 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
       { key: 'poison', value: 'not json {', timestamp: T0 + 60_000 },
       { key: null, value: new Uint8Array([0xff, 0xfe, 0x00, 0x7b, 0xc3]), timestamp: T0 + 3_700_000 },
     ]);
-    console.log(new Date().toISOString(), 'run');
     const run = await runOnce(h.deps);
     expect(run).toMatchObject({ ok: true, events: 1500, malformed: 2 });
     const produced: ConsumedMessage[] = [];
@@ -120,7 +119,6 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     const rollupsBefore = await h.query(rollups);
     expect(before.length).toBe(1500);
 
-    console.log(new Date().toISOString(), 'delete records');
     // Retention forced down: every record of the topic deleted (the log start moves to the end).
     const admin = new kafkajs.Kafka({ brokers: stackBrokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
     await admin.connect();
@@ -138,14 +136,11 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
 
     const config = await writeLoaderConfig(dir, env, h.deps.settings);
     const range = ['replay', '--source', 'archive', '--from', hourLabel(H0), '--to', hourLabel(H0 + 2)];
-    console.log(new Date().toISOString(), 'crash');
     const crashed = await cli(config, range, { LOADER_CRASH_AT: 'mid-swap' });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-    console.log(new Date().toISOString(), 'replay');
     const replay = await cli(config, range);
     expect(replay, replay.stderr).toMatchObject({ code: 0 });
 
-    console.log(new Date().toISOString(), 'compare');
     const after = await h.query(all);
     expect(after).toEqual(before);
     expect(await h.query(rollups)).toEqual(rollupsBefore);
