@@ -117,6 +117,8 @@ export const loaderConfigSchema = z
     uploadConcurrency: z.number().int().positive().default(4),
     readConcurrency: z.number().int().positive().default(4),
     convertConcurrency: z.number().int().positive().default(2),
+    /** Every consumed message kept raw, compressed, per hour (archive/): off for operators who back up the topic elsewhere. */
+    archive: z.boolean().default(true),
     compaction: compactionConfigSchema,
     scaleOut: scaleOutConfigSchema,
     schedule: z
@@ -161,6 +163,7 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     uploadConcurrency: config.uploadConcurrency,
     readConcurrency: config.readConcurrency,
     convertConcurrency: config.convertConcurrency,
+    archive: config.archive,
     compaction: {
       enabled: config.compaction.enabled,
       graceMinutes: config.compaction.graceMinutes,
@@ -253,6 +256,8 @@ export const loaderSectionSchema = z
     duckdb: z.strictObject({ memoryLimit: z.string(), threads: z.number().int().positive() }).optional(),
     compaction: compactionConfigSchema.optional(),
     scaleOut: scaleOutConfigSchema.optional(),
+    /** false: no raw archive of consumed messages (the topic is backed up elsewhere). */
+    archive: z.boolean().optional(),
   })
   .prefault({});
 
