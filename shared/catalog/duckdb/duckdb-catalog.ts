@@ -23,16 +23,17 @@ import { join, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { ObjectStore } from '../../object-store/object-store.ts';
+import type { ObjectStore, StoreLocation } from '../../object-store/object-store.ts';
 import { duckdbIdentifier } from '../../sql/identifier.ts';
 import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
 import { assertLocation, assertTableDef, partitionName, partitionValues } from '../partition-spec.ts';
 import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.ts';
 import { SessionPool } from '../session-pool.ts';
 import { type DuckDbEngine, openDuckDbEngine } from './duckdb-engine.ts';
+import { duckdbLocation, storedLocation } from './duckdb-location.ts';
 import { type CatalogMetadata, MetadataFile, type StoredTable } from './duckdb-metadata.ts';
 import { runSelect } from './duckdb-query.ts';
-import { localPath, ReadFarm } from './duckdb-read-farm.ts';
+import { ReadFarm } from './duckdb-read-farm.ts';
 import { duckdbString, materializedTableSql, type SchemaGroup, viewSql } from './duckdb-views.ts';
 
 export interface DuckDbCatalogOptions {
@@ -119,7 +120,8 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   }
 
   static async create(options: DuckDbCatalogOptions): Promise<DuckDbCatalog> {
-    const storeRoot = localPath(options.store.location(''));
+    const root = options.store.location('');
+    const storeRoot = root.kind === 'dir' ? root.path : null;
     const dataDirectories = (options.dataDirectories ?? (storeRoot ? [storeRoot] : [])).map((d) =>
       resolve(d),
     );
@@ -152,7 +154,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         name: table.name,
         columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
         partitionedBy: [...table.partitionedBy],
-        location: table.location,
+        location: duckdbLocation(table.location),
         partitions: {},
       };
       return true;
@@ -171,7 +173,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         // in other processes to relist it (late data adds files to it).
         stored.partitions[name] = {
           values: spec(stored, partition.values),
-          location: existing?.location ?? partition.location,
+          location: existing?.location ?? duckdbLocation(partition.location),
           revision: metadata.revision + 1,
         };
       }
@@ -185,7 +187,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
       const stored = this.tableOf(metadata, table);
       stored.partitions[partitionName(stored.partitionedBy, partition.values)] = {
         values: spec(stored, partition.values),
-        location: partition.location,
+        location: duckdbLocation(partition.location),
         revision: metadata.revision + 1,
       };
       return true;
@@ -255,14 +257,13 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     return stored;
   }
 
-  private assertReadableLocation(location: string): void {
+  private assertReadableLocation(location: StoreLocation): void {
     assertLocation(location);
-    const local = localPath(location);
-    if (local === null) return; // remote: mirrored into the farm
-    const path = resolve(local);
+    if (location.kind === 's3') return; // mirrored into the farm through the store
+    const path = resolve(location.path);
     if (!this.dataDirectories.some((dir) => path === dir || path.startsWith(`${dir}${sep}`))) {
       throw new CatalogError(
-        `DuckDB may not read ${location}: outside its data directories ${this.dataDirectories.join(', ')}`,
+        `DuckDB may not read ${location.path}: outside its data directories ${this.dataDirectories.join(', ')}`,
         {
           code: 'unsupported_location',
           status: 400,
@@ -322,7 +323,16 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         continue;
       await forEachLimited(stale, LISTING_CONCURRENCY, async (name) => {
         const partition = table.partitions[name]!;
-        const files = await this.farm.partitionFiles(table.name, name, partition.location);
+        const location = storedLocation(partition.location);
+        if (location === null) {
+          throw new CatalogError(
+            `The DuckDB catalog metadata names an unreadable location ${partition.location}`,
+            {
+              code: 'corrupt_metadata',
+            },
+          );
+        }
+        const files = await this.farm.partitionFiles(table.name, name, location);
         cached.set(name, { revision: partition.revision, location: partition.location, files });
       });
       for (const name of removed) cached.delete(name);

@@ -17,6 +17,7 @@ import hive from 'hive-driver';
 import pRetry from 'p-retry';
 import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
+import type { StoreLocation } from '../../object-store/object-store.ts';
 import { bindHiveParams, hiveStringLiteral } from '../../sql/hive-literal.ts';
 import { hiveIdentifier } from '../../sql/identifier.ts';
 import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
@@ -115,7 +116,7 @@ export class HiveCatalog implements Metastore, QueryEngine {
     await this.execute(
       `CREATE EXTERNAL TABLE IF NOT EXISTS ${hiveIdentifier(table.name)} (${columns})` +
         (partitions ? ` PARTITIONED BY (${partitions})` : '') +
-        ` STORED AS PARQUET LOCATION ${hiveStringLiteral(table.location)}`,
+        ` STORED AS PARQUET LOCATION ${locationLiteral(table.location)}`,
     );
     const missing = await this.missingColumns(table);
     if (missing.length === 0) return;
@@ -273,9 +274,12 @@ function partitionClause(values: Record<string, string>): string {
   return `PARTITION (${keys.map((k, i) => `${hiveIdentifier(k)}=${hiveStringLiteral(checked[i]!)}`).join(', ')})`;
 }
 
-function locationLiteral(location: string): string {
+/** Hive reads S3 through Hadoop's S3A filesystem (`s3a://bucket/key`), a directory by its path. */
+function locationLiteral(location: StoreLocation): string {
   assertLocation(location);
-  return hiveStringLiteral(location);
+  return hiveStringLiteral(
+    location.kind === 's3' ? `s3a://${location.bucket}/${location.key}` : location.path,
+  );
 }
 
 /**
