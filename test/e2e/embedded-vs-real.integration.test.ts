@@ -16,7 +16,13 @@ import { sendRelayed } from '../demo/send.ts';
 import { DEMO_FUNNEL, demoTraffic } from '../demo/traffic.ts';
 import { testS3Client } from '../infra/s3proxy.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
-import { readStackEnv, type StackEnv } from '../infra/stack-env.ts';
+import {
+  readStackEnv,
+  type StackEnv,
+  stackCatalogConfig,
+  stackS3Endpoint,
+  stackStoreConfig,
+} from '../infra/stack-env.ts';
 import {
   askInsights,
   e2eTables,
@@ -27,7 +33,7 @@ import {
   tempDataDir,
   uniqueSuffix,
 } from './one-machine-fixture.ts';
-import { removeStackRun, stackCatalogConfig, stackStoreConfig } from './real-stack-fixture.ts';
+import { removeStackRun } from './real-stack-fixture.ts';
 
 const DAY_MS = 86_400_000;
 const PROJECT = {
@@ -44,12 +50,7 @@ printServerLogsOnFailure(['kafka', 's3', 'hive']);
  * product's S3ObjectStore refuses as object keys, so its deletePrefix cannot remove them.
  */
 async function deleteS3Prefix(stack: StackEnv, prefix: string): Promise<void> {
-  const s3 = testS3Client({
-    endpoint: stack.S3_ENDPOINT,
-    region: stack.S3_REGION,
-    accessKey: stack.S3_ACCESS_KEY,
-    secretKey: stack.S3_SECRET_KEY,
-  });
+  const s3 = testS3Client(stackS3Endpoint(stack));
   try {
     for (;;) {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.S3_BUCKET, Prefix: prefix }));

@@ -22,7 +22,7 @@ import type { EnrichedEvent } from '../../shared/event.ts';
 import { type OneMachineProcess, requestLoad } from '../demo/one-machine.ts';
 import { queryHive } from '../infra/hive-client.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
-import { readStackEnv, type StackEnv } from '../infra/stack-env.ts';
+import { readStackEnv, type StackEnv, stackCatalogConfig, stackStoreConfig } from '../infra/stack-env.ts';
 import {
   e2eTables,
   freePort,
@@ -33,7 +33,7 @@ import {
   tempDataDir,
   uniqueSuffix,
 } from './one-machine-fixture.ts';
-import { removeStackRun, stackCatalogConfig, stackStoreConfig } from './real-stack-fixture.ts';
+import { removeStackRun } from './real-stack-fixture.ts';
 
 const PROJECT = {
   id: 'sdk-fidelity',
