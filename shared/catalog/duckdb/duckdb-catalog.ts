@@ -21,6 +21,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import pMap from 'p-map';
 import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { ObjectStore, StoreLocation } from '../../object-store/object-store.ts';
@@ -321,20 +322,15 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         this.viewColumns.get(table.name) === columns
       )
         continue;
-      await forEachLimited(stale, LISTING_CONCURRENCY, async (name) => {
-        const partition = table.partitions[name]!;
-        const location = storedLocation(partition.location);
-        if (location === null) {
-          throw new CatalogError(
-            `The DuckDB catalog metadata names an unreadable location ${partition.location}`,
-            {
-              code: 'corrupt_metadata',
-            },
-          );
-        }
-        const files = await this.farm.partitionFiles(table.name, name, location);
-        cached.set(name, { revision: partition.revision, location: partition.location, files });
-      });
+      await pMap(
+        stale,
+        async (name) => {
+          const partition = table.partitions[name]!;
+          const files = await this.farm.partitionFiles(table.name, name, readLocation(partition.location));
+          cached.set(name, { revision: partition.revision, location: partition.location, files });
+        },
+        { concurrency: LISTING_CONCURRENCY },
+      );
       for (const name of removed) cached.delete(name);
       this.partitionFiles.set(table.name, cached);
       await this.rebuildView(
@@ -416,10 +412,13 @@ function spec(table: StoredTable, values: PartitionSpec['values']): Record<strin
   return Object.fromEntries(table.partitionedBy.map((key, i) => [key, ordered[i]!]));
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
+/** The location a partition's stored name stands for; a name this adapter never writes is corrupt metadata. */
+function readLocation(name: string): StoreLocation {
+  const location = storedLocation(name);
+  if (location === null) {
+    throw new CatalogError(`The DuckDB catalog metadata names an unreadable location ${name}`, {
+      code: 'corrupt_metadata',
+    });
+  }
+  return location;
 }
