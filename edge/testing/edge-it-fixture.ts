@@ -80,7 +80,7 @@ export async function deleteTopic(brokers: string[], topic: string): Promise<voi
 }
 
 /** Total messages in a topic (high minus low, every partition); 0 while it does not exist. */
-export async function countMessages(bus: EventBus, topic: string): Promise<number> {
+async function countMessages(bus: EventBus, topic: string): Promise<number> {
   try {
     return (await bus.watermarks(topic)).reduce((sum, w) => sum + (w.high - w.low), 0);
   } catch {

@@ -20,7 +20,7 @@ export const COLUMN_TYPES: readonly ColumnType[] = [
 ];
 
 /** Letters, digits and `_ - . :`, up to 64: every value the warehouse uses (2026-11-25, 09). */
-export const PARTITION_VALUE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const PARTITION_VALUE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function assertTableDef(table: TableDef): void {
   assertIdentifier(table.name, 'table name');

@@ -29,7 +29,7 @@ export interface ObjectStoreFixture {
 }
 
 /** Deterministic pseudo-random bytes (SHA-256 in counter mode): a failing size can be replayed. */
-export function seededBytes(seed: string, length: number): Uint8Array {
+function seededBytes(seed: string, length: number): Uint8Array {
   const out = new Uint8Array(length);
   for (let offset = 0, counter = 0; offset < length; counter++) {
     const block = createHash('sha256').update(`${seed}:${counter}`).digest();

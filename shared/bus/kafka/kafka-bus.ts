@@ -60,7 +60,7 @@ export type KafkaBusConfig = z.input<typeof kafkaBusConfigSchema>;
  * leader moving), and one that really fails surfaces as the operation's own
  * error, which its caller logs or answers. An error line means something is wrong.
  */
-export function kafkajsLogCreator(logger: Logger) {
+function kafkajsLogCreator(logger: Logger) {
   return () =>
     ({ namespace, level, log }: LogEntry) => {
       const { message, ...extra } = log;

@@ -46,7 +46,7 @@ import { checkReadRange } from '../read-range.ts';
 import { hasKafkaError, toBusErrorFromPlatformatic } from './platformatic-kafka-error.ts';
 import { readPlatformaticPartition } from './platformatic-kafka-partition-reader.ts';
 
-export const platformaticKafkaBusConfigSchema = z.object({
+const platformaticKafkaBusConfigSchema = z.object({
   ...kafkaClientFields,
   /** Between two retries of one operation. */
   retryDelayMs: z.number().int().min(0).default(250),
