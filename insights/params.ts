@@ -4,6 +4,9 @@
  * limited length, names that are plain strings (bound as SQL parameters
  * later), dimensions from a fixed list, property keys matching a strict
  * pattern. Anything else is a 400 that says which parameter and why.
+ *
+ * Over 300 lines: one schema per endpoint and the pieces they share: a table
+ * of rules, not logic.
  */
 import { z } from 'zod';
 import { InputError } from '../shared/errors.ts';

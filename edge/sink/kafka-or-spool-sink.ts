@@ -16,6 +16,10 @@
  * Kafka in the order they were acknowledged, except that a produce which
  * timed out may still land later (a duplicate, removed downstream by
  * messageId: delivery is at least once).
+ *
+ * Over 300 lines: the modes and the drainer are one state machine over one
+ * spool; the pieces without that state live beside it (group-commit.ts,
+ * spooled-message.ts, within.ts).
  */
 import pRetry, { AbortError } from 'p-retry';
 import { splitBatches } from '../../shared/batches.ts';
