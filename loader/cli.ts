@@ -215,9 +215,18 @@ export function buildCli(): Command {
         .choices(['kafka', 'archive'])
         .default('kafka'),
     )
-    .action(async (opts: { from: number; to: number; source: 'kafka' | 'archive' }, command: Command) => {
-      await withDeps(command, (deps, tty) => runWithReport(deps, tty, (d) => replayHours(d, opts)));
-    });
+    .option(
+      '--allow-expired',
+      'replay from the bus even when retention has deleted the start of the range (what is left replaces the hours)',
+    )
+    .action(
+      async (
+        opts: { from: number; to: number; source: 'kafka' | 'archive'; allowExpired?: boolean },
+        command: Command,
+      ) => {
+        await withDeps(command, (deps, tty) => runWithReport(deps, tty, (d) => replayHours(d, opts)));
+      },
+    );
 
   program
     .command('import')
