@@ -23,6 +23,8 @@ export default defineConfig({
           // Some unit tests spawn a CLI (node start.ts --check, loader/cli.ts): on two busy cores
           // that alone can pass vitest's 5 s default. A deadline against hangs, not a speed test.
           testTimeout: 30_000,
+          // The same for set-up: a DuckDB warehouse seeded in beforeAll took over 10 s on a loaded CI machine.
+          hookTimeout: 60_000,
         },
       },
       {

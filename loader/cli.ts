@@ -1,5 +1,5 @@
 /**
- * @module The `loader` command (commander): run, schedule, replay, compact, status;
+ * @module The `loader` command (commander): run, schedule, replay, import, compact, status;
  * `loader --check` validates the configuration and prints it, secrets hidden.
  * Configuration comes from `--config <file>` / LOADER_CONFIG and the
  * environment (config.ts). On a terminal a run shows a progress bar; piped,
@@ -8,7 +8,7 @@
  * Exit codes: 0 done, 1 failed (nothing committed; run again), 2 bad input
  * or configuration, 75 another loader holds the lock (try later).
  */
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readConfigFile } from '../shared/config/config-file.ts';
 import { isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { configForDisplay } from '../shared/config-display.ts';
@@ -17,6 +17,7 @@ import { createLogger } from '../shared/logger.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { type CompactionResult, compactHours, compactionSettings } from './compaction/compact.ts';
 import { type LoaderConfig, loadConfig, settingsOf } from './config.ts';
+import { importEvents } from './import/import.ts';
 import { hourLabel, parseHour } from './layout.ts';
 import { crashPointFromEnv, type LoaderDeps } from './loader-deps.ts';
 import { LockBusyError } from './object-store-lock.ts';
@@ -209,8 +210,37 @@ export function buildCli(): Command {
     )
     .requiredOption('--from <hour>', 'first UTC hour to replay, e.g. 2026-11-25T09', hourArgument)
     .requiredOption('--to <hour>', 'last UTC hour to replay (inclusive)', hourArgument)
-    .action(async (opts: { from: number; to: number }, command: Command) => {
-      await withDeps(command, (deps, tty) => runWithReport(deps, tty, (d) => replayHours(d, opts)));
+    .addOption(
+      new Option('--source <source>', 'read the bus, or the raw archive (for hours the bus no longer holds)')
+        .choices(['kafka', 'archive'])
+        .default('kafka'),
+    )
+    .option(
+      '--allow-expired',
+      'replay from the bus even when retention has deleted the start of the range (what is left replaces the hours)',
+    )
+    .action(
+      async (
+        opts: { from: number; to: number; source: 'kafka' | 'archive'; allowExpired?: boolean },
+        command: Command,
+      ) => {
+        await withDeps(command, (deps, tty) => runWithReport(deps, tty, (d) => replayHours(d, opts)));
+      },
+    );
+
+  program
+    .command('import')
+    .description(
+      'Load historical events from NDJSON (a Segment or RudderStack export, or our archive; .gz and .zst too) into the hours of their own time, dropping any already loaded.',
+    )
+    .argument('<source>', 'a local file or directory, or an object-store prefix')
+    .option('--project <id>', 'the project of events that carry no projectId (an export)')
+    .action(async (from: string, opts: { project?: string }, command: Command) => {
+      await withDeps(command, (deps, tty) =>
+        runWithReport(deps, tty, (d) =>
+          importEvents(d, { from, ...(opts.project ? { project: opts.project } : {}) }),
+        ),
+      );
     });
 
   program
@@ -240,7 +270,7 @@ export function buildCli(): Command {
 }
 
 /** The commands that load, and so commit; a failure of any other leaves nothing to commit. */
-const LOADS = ['run', 'replay', 'schedule'];
+const LOADS = ['run', 'replay', 'import', 'schedule'];
 
 export async function main(argv: string[]): Promise<number> {
   let ran: string | undefined;

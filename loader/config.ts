@@ -87,6 +87,8 @@ export const loaderConfigSchema = z.strictObject({
   uploadConcurrency: z.number().int().positive().default(4),
   readConcurrency: z.number().int().positive().default(4),
   convertConcurrency: z.number().int().positive().default(2),
+  /** Every consumed message kept raw, compressed, per hour (archive/): off for operators who back up the topic elsewhere. */
+  archive: z.boolean().default(true),
   compaction: compactionConfigSchema,
   schedule: z
     .strictObject({
@@ -122,6 +124,7 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     uploadConcurrency: config.uploadConcurrency,
     readConcurrency: config.readConcurrency,
     convertConcurrency: config.convertConcurrency,
+    archive: config.archive,
     compaction: {
       enabled: config.compaction.enabled,
       graceMinutes: config.compaction.graceMinutes,
@@ -208,6 +211,8 @@ export const loaderSectionSchema = z
     maxRowsPerFile: z.number().int().positive().optional(),
     duckdb: z.strictObject({ memoryLimit: z.string(), threads: z.number().int().positive() }).optional(),
     compaction: compactionConfigSchema.optional(),
+    /** false: no raw archive of consumed messages (the topic is backed up elsewhere). */
+    archive: z.boolean().optional(),
   })
   .prefault({});
 

@@ -11,6 +11,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ConsumedMessage } from '../shared/bus/bus.ts';
+import { ArchiveWriter, uploadArchive } from './archive/archive-writer.ts';
 import type { Hour } from './layout.ts';
 import { crashIfAt, type LoaderDeps, layoutOf } from './loader-deps.ts';
 import { LoaderState, newRunResult, type PendingManifest, type RunResult } from './loader-state.ts';
@@ -40,12 +42,19 @@ export interface LoadContext {
 }
 
 export interface LoadSpec {
-  command: 'run' | 'replay';
+  command: 'run' | 'replay' | 'import';
   /** The ranges to read, planned once the previous load is settled. */
   ranges(): Promise<PartitionRange[]>;
   until?: Hour;
   /** Only events of these hours are written (a replay's). */
   onlyHours?: ReadonlySet<Hour>;
+  /** Names of data files and dead letters when not the topic's (an import's, from its source). */
+  names?: {
+    dataFile(partition: number, firstOffset: number): string;
+    deadLetter(partition: number, firstOffset: number): string;
+  };
+  /** Dead-letters a message before it is parsed (see ConsumeOptions.refuse). */
+  refuse?: (message: ConsumedMessage) => string | undefined;
   /** Where an hour's new files go. */
   target(hour: Hour): Promise<string>;
   /** The current location of an hour, for dedup against what is loaded. */
@@ -74,8 +83,12 @@ export function stepTracker(result: RunResult, deps: LoaderDeps): StepTracker {
   };
 }
 
-export function deadLetterFiles(deps: LoaderDeps, letters: DeadLetter[]): { key: string; body: string }[] {
-  const layout = layoutOf(deps);
+export function deadLetterFiles(
+  deps: LoaderDeps,
+  letters: DeadLetter[],
+  keyOf: (partition: number, firstOffset: number) => string = (p, o) =>
+    layoutOf(deps).deadLetterKey(deps.settings.topic, p, o),
+): { key: string; body: string }[] {
   const byPartition = new Map<number, DeadLetter[]>();
   for (const d of letters) {
     const list = byPartition.get(d.partition) ?? [];
@@ -83,7 +96,7 @@ export function deadLetterFiles(deps: LoaderDeps, letters: DeadLetter[]): { key:
     byPartition.set(d.partition, list);
   }
   return [...byPartition].map(([partition, list]) => ({
-    key: layout.deadLetterKey(deps.settings.topic, partition, (list[0] as DeadLetter).offset),
+    key: keyOf(partition, (list[0] as DeadLetter).offset),
     body: `${list.map((d) => JSON.stringify(d)).join('\n')}\n`,
   }));
 }
@@ -105,6 +118,7 @@ export async function load(
     rowGroupSize: settings.rowGroupSize,
     sortEvents: settings.sortEvents,
   });
+  let archive: ArchiveWriter | undefined;
   try {
     steps.enter('plan');
     const settled = await settlePending(deps, state, duckdb, spec.command);
@@ -126,6 +140,11 @@ export async function load(
       maxRowsPerFile: settings.maxRowsPerFile,
       convertConcurrency: settings.convertConcurrency,
     });
+    // Only a run archives: a replay or an import reads what is archived already, or was never on the bus.
+    archive =
+      spec.command === 'run' && settings.archive !== false
+        ? new ArchiveWriter({ dir, layout: layoutOf(deps), topic: settings.topic })
+        : undefined;
     steps.enter('consume');
     const consumed = await consumeRanges(deps, {
       ranges,
@@ -133,13 +152,20 @@ export async function load(
       buckets,
       ...(spec.until !== undefined ? { until: spec.until } : {}),
       ...(spec.onlyHours ? { onlyHours: spec.onlyHours } : {}),
+      ...(archive ? { archive } : {}),
+      ...(spec.refuse ? { refuse: spec.refuse } : {}),
     });
     await buckets.closeAll();
+    const archived = (await archive?.close()) ?? [];
     crashIfAt(deps, 'after-write');
 
-    const targets = await plannedKeys(deps, buckets.written, spec.target);
-    const letters = deadLetterFiles(deps, consumed.deadLetters);
-    const newKeys = new Set([...targets.flatMap((t) => [t.key, t.indexKey]), ...letters.map((l) => l.key)]);
+    const targets = await plannedKeys(deps, buckets.written, spec.target, spec.names?.dataFile);
+    const letters = deadLetterFiles(deps, consumed.deadLetters, spec.names?.deadLetter);
+    const newKeys = new Set([
+      ...targets.flatMap((t) => [t.key, t.indexKey]),
+      ...letters.map((l) => l.key),
+      ...archived.map((a) => a.key),
+    ]);
     // What a crashed run wrote and this load does not overwrite: deleted after the upload, before
     // anything is registered, so a reader never loses a file that is not about to come back.
     const stale = (carried?.keys ?? []).filter((k) => !newKeys.has(k));
@@ -155,6 +181,7 @@ export async function load(
     steps.enter('upload');
     await uploadFiles(deps, buckets.written, targets);
     for (const letter of letters) await deps.store.put(letter.key, letter.body);
+    await uploadArchive(deps.store, archived, settings.uploadConcurrency);
     crashIfAt(deps, 'after-upload');
     if (stale.length > 0) await deps.store.delete(stale);
 
@@ -167,7 +194,15 @@ export async function load(
     result.malformed = consumed.malformed;
     result.files = targets.length;
     result.bytes = targets.reduce((n, t) => n + t.bytes, 0);
+    if (archive) {
+      result.archived = {
+        objects: archived.length,
+        messages: archived.reduce((n, a) => n + a.messages, 0),
+        bytes: archived.reduce((n, a) => n + a.bytes, 0),
+      };
+    }
   } finally {
+    archive?.destroy(); // open streams of a failed load (a finished one has none left)
     await duckdb.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -38,6 +38,8 @@ export interface LoaderSettings {
   readConcurrency: number;
   /** NDJSON buckets converted to Parquet at once (DuckDB works beside the JavaScript thread). */
   convertConcurrency: number;
+  /** Keep every consumed message in the raw archive (archive/); absent: on. */
+  archive?: boolean;
   /** Closed hours rewritten into few large sorted files (compaction/); absent: the defaults. */
   compaction?: CompactionSettings;
 }

@@ -27,7 +27,7 @@ async function writeJson(store: ObjectStore, key: string, value: unknown): Promi
 export interface PendingManifest {
   runId: string;
   /** Absent in manifests written before replays had one: a run. A compaction settles as a replay does. */
-  command?: 'run' | 'replay' | 'compact';
+  command?: 'run' | 'replay' | 'compact' | 'import';
   keys: string[];
   /** Hours those keys belong to: their rollups must be recomputed when stale keys are removed. */
   hours: Hour[];
@@ -55,7 +55,7 @@ export interface CommittedOffsets {
 
 export interface RunResult {
   runId: string;
-  command: 'run' | 'replay';
+  command: 'run' | 'replay' | 'import';
   ok: boolean;
   /** What this run found of a crashed load and settled first (repair.ts), if anything. */
   repaired?: string;
@@ -72,6 +72,8 @@ export interface RunResult {
   steps: Record<string, number>;
   /** Per partition, the offset committed (the next to read). */
   committed: { partition: number; offset: number }[];
+  /** A run's raw archive (archive/): objects and messages written, compressed bytes. */
+  archived?: { objects: number; messages: number; bytes: number };
   error?: string;
 }
 

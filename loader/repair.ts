@@ -10,7 +10,9 @@
  *   that run, which overwrites the same file names and deletes the rest;
  * - a replay or compaction that died before its swap: nothing of it is
  *   registered, its new files are deleted;
- * - a replay or compaction that died during its swap: the swap is finished.
+ * - a replay or compaction that died during its swap: the swap is finished;
+ * - an import that died: its files are deleted and its hours' rollups
+ *   recomputed (import/import.ts); importing again loads it whole.
  *
  * A compaction that finds a run dead before its commit leaves it alone (the
  * manifest comes back as `carried`): only a run can load that range again.
@@ -22,6 +24,7 @@ import type { LoaderDeps } from './loader-deps.ts';
 import type { LoaderState, PendingManifest } from './loader-state.ts';
 import type { LoaderDuckDb } from './parquet/loader-duckdb.ts';
 import { mirrorToGroup } from './steps/commit.ts';
+import { writeRollups } from './steps/rollup.ts';
 import { swapLocations } from './steps/swap.ts';
 
 export interface Settled {
@@ -35,7 +38,7 @@ export async function settlePending(
   deps: LoaderDeps,
   state: LoaderState,
   duckdb: LoaderDuckDb,
-  command: 'run' | 'replay' | 'compact',
+  command: 'run' | 'replay' | 'compact' | 'import',
 ): Promise<Settled> {
   const pending = await state.pending();
   if (!pending) return { carried: null };
@@ -48,7 +51,7 @@ async function settle(
   deps: LoaderDeps,
   state: LoaderState,
   duckdb: LoaderDuckDb,
-  command: 'run' | 'replay' | 'compact',
+  command: 'run' | 'replay' | 'compact' | 'import',
   pending: PendingManifest,
 ): Promise<Settled> {
   const id = pending.runId;
@@ -59,11 +62,14 @@ async function settle(
       await mirrorToGroup(deps, committed.offsets);
       return { carried: null, note: `run ${id} stopped after its commit: its files are kept` };
     }
-    if (command === 'replay') {
-      throw new InputError('the last run stopped before its commit; run `loader run` first, then replay', {
-        status: 409,
-        code: 'pending_run',
-      });
+    if (command === 'replay' || command === 'import') {
+      throw new InputError(
+        `the last run stopped before its commit; run \`loader run\` first, then ${command}`,
+        {
+          status: 409,
+          code: 'pending_run',
+        },
+      );
     }
     if (command === 'compact') {
       return {
@@ -72,6 +78,16 @@ async function settle(
       };
     }
     return { carried: pending, note: `run ${id} stopped before its commit: this run loads its range again` };
+  }
+  if (pending.command === 'import') {
+    // Its files sat in the hours' current locations, maybe already read: gone, the rollups follow.
+    if (pending.keys.length > 0) await deps.store.delete(pending.keys);
+    await writeRollups(deps, duckdb, pending.hours, (h) => state.eventsLocation(h));
+    await state.clearPending();
+    return {
+      carried: null,
+      note: `import ${id} stopped before it finished: its files are removed; import again`,
+    };
   }
   const what = pending.command === 'compact' ? 'compaction' : 'replay';
   if (pending.phase === 'swapping' && pending.swaps) {

@@ -6,6 +6,7 @@
  * a later hour: that offset is where the commit stops, so the rest waits for
  * the next run.
  */
+import type { ConsumedMessage } from '../../shared/bus/bus.ts';
 import type { EnrichedEvent } from '../../shared/event.ts';
 import { mayHoldLoneSurrogates, repairLoneSurrogates } from '../../shared/json-unicode.ts';
 import { messageIdHash } from '../dedup/message-hash.ts';
@@ -24,6 +25,10 @@ export interface ConsumeOptions {
   until?: Hour;
   /** Only events of these hours are written (replay); the others are skipped, not dropped as duplicates. */
   onlyHours?: ReadonlySet<Hour>;
+  /** Keeps every consumed message as it was on the bus, dead letters too (archive/archive-writer.ts). */
+  archive?: { add(message: ConsumedMessage): Promise<void> };
+  /** A reason to dead-letter a message before it is parsed (an import's line with no time of its own). */
+  refuse?: (message: ConsumedMessage) => string | undefined;
 }
 
 export interface DeadLetter {
@@ -134,7 +139,19 @@ async function consumePartition(
     )) {
       for (const message of batch) {
         result.consumed++;
-        const row = rowOf(deps, message.value, message.timestamp);
+        const row = options.refuse?.(message) ?? rowOf(deps, message.value, message.timestamp);
+        if (
+          until !== undefined &&
+          row !== null &&
+          typeof row === 'object' &&
+          hourOfMicros(row.received_at) > until
+        ) {
+          result.consumed--;
+          end = message.offset;
+          break outer;
+        }
+        // Archived as read, whatever it holds; the message `until` stops at is the next run's.
+        await options.archive?.add(message);
         if (typeof row === 'string') {
           result.malformed++;
           if (result.deadLetters.length < DEAD_LETTER_CAP) {
@@ -152,11 +169,6 @@ async function consumePartition(
           continue;
         }
         const hour = hourOfMicros(row.received_at);
-        if (until !== undefined && hour > until) {
-          result.consumed--;
-          end = message.offset;
-          break outer;
-        }
         if (onlyHours && !onlyHours.has(hour)) {
           result.skipped++;
           continue;

@@ -41,11 +41,14 @@ export async function plannedKeys(
   deps: LoaderDeps,
   files: readonly WrittenFile[],
   locate: (hour: Hour) => Promise<string>,
+  /** A file's name: the topic's by default, an import's own (import/import-source.ts). */
+  fileName: (partition: number, firstOffset: number) => string = (p, o) =>
+    layoutOf(deps).dataFileName(deps.settings.topic, p, o),
 ): Promise<UploadedFile[]> {
   const layout = layoutOf(deps);
   const out: UploadedFile[] = [];
   for (const f of files) {
-    const key = `${await locate(f.hour)}${layout.dataFileName(deps.settings.topic, f.partition, f.firstOffset)}`;
+    const key = `${await locate(f.hour)}${fileName(f.partition, f.firstOffset)}`;
     out.push({ hour: f.hour, key, indexKey: layout.indexKeyOf(key), rows: f.rows, bytes: f.bytes });
   }
   return out;

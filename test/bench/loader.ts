@@ -3,7 +3,9 @@
  * registered in HiveServer2), against its two ceilings on the same events:
  * only consuming the range from Kafka (the read ceiling) and DuckDB turning
  * the same rows from NDJSON into Parquet (the write ceiling). Each phase
- * runs in its own child process, so its peak RSS is its own.
+ * runs in its own child process, so its peak RSS and CPU seconds are its own.
+ * The load also runs with `archive: false`, so the raw archive's cost is a
+ * ratio measured in the same run.
  *
  *   npm run bench:loader                   # 1,000,000 events
  *   npm run bench:loader -- --count 100000
@@ -29,6 +31,8 @@ interface Phase {
   events: number;
   seconds: number;
   maxRssMb: number;
+  /** User + system CPU seconds of the child process (DuckDB's threads included). */
+  cpuSeconds?: number;
   extra?: Record<string, number>;
 }
 
@@ -79,15 +83,21 @@ async function child(phase: string, id: string, count: number, dir: string): Pro
   try {
     // The unsorted load reads the same topic under its own group, prefix and tables.
     const unsorted = phase === 'load-unsorted';
-    const own = testSettings(`${id}_u`);
+    const noArchive = phase === 'load-no-archive';
+    const own = testSettings(`${id}_${noArchive ? 'n' : 'u'}`);
     const h = await loaderHarness(ports, {
       id,
       partitions: PARTITIONS,
       settings: {
         tempDir: join(dir, 'loader'),
         duckdbMemoryLimit: '1GB',
-        ...(unsorted
-          ? { sortEvents: false, group: own.group, warehousePrefix: own.warehousePrefix, tables: own.tables }
+        ...(unsorted || noArchive
+          ? {
+              ...(unsorted ? { sortEvents: false } : { archive: false }),
+              group: own.group,
+              warehousePrefix: own.warehousePrefix,
+              tables: own.tables,
+            }
           : {}),
       },
     });
@@ -116,12 +126,16 @@ async function child(phase: string, id: string, count: number, dir: string): Pro
     let indexBytes = 0;
     for await (const o of ports.store.list(`${h.deps.settings.warehousePrefix}_loader/dedup/`))
       indexBytes += o.size;
+    const cpu = process.cpuUsage();
     return {
       phase,
       events: result.events,
       seconds,
       maxRssMb: rss(),
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
       extra: {
+        archivedBytes: result.archived?.bytes ?? 0,
+        archivedObjects: result.archived?.objects ?? 0,
         files: result.files,
         bytes: result.bytes,
         indexBytes,
@@ -168,6 +182,7 @@ async function main(): Promise<void> {
     );
     const consume = runChild('consume', id, count, dir);
     const duckdb = runChild('duckdb', id, count, dir);
+    const loadNoArchive = runChild('load-no-archive', id, count, dir);
     const load = runChild('load', id, count, dir);
     const loadUnsorted = runChild('load-unsorted', id, count, dir);
     const line = (name: string, p: Phase) =>
@@ -176,6 +191,7 @@ async function main(): Promise<void> {
       `\n| phase | events | s | events/s | loader ÷ this | peak RSS MB |\n|---|---|---|---|---|---|`,
     );
     console.log(line('loader: Kafka → Parquet on S3, registered in Hive, rollups, commit', load));
+    console.log(line('loader without the raw archive (archive: false)', loadNoArchive));
     console.log(line('loader, files not sorted by project (sortEvents: false)', loadUnsorted));
     console.log(line('read ceiling: consume the same range from Kafka', consume));
     console.log(line('write ceiling: DuckDB NDJSON → Parquet (zstd, sorted)', duckdb));
@@ -186,10 +202,15 @@ async function main(): Promise<void> {
     console.log(
       `\nloader wrote ${x.files} files, ${((x.bytes ?? 0) / 1e6).toFixed(1)} MB Parquet (${((x.bytes ?? 0) / load.events).toFixed(0)} B/event); dedup index ${((x.indexBytes ?? 0) / 1e6).toFixed(2)} MB (${((x.indexBytes ?? 0) / load.events).toFixed(2)} B/event, ${((((x.indexBytes ?? 0) / load.events) * 1e6) / 1e6).toFixed(1)} MB per million events)`,
     );
+    const cpu = (p: Phase) => (p.cpuSeconds ?? 0).toFixed(1);
+    console.log(
+      `\nraw archive: ${x.archivedObjects} objects, ${((x.archivedBytes ?? 0) / 1e6).toFixed(1)} MB (${((x.archivedBytes ?? 0) / load.events).toFixed(1)} B/event); load with it ${load.seconds.toFixed(1)} s, ${cpu(load)} CPU s, ${load.maxRssMb.toFixed(0)} MB peak RSS; without ${loadNoArchive.seconds.toFixed(1)} s, ${cpu(loadNoArchive)} CPU s, ${loadNoArchive.maxRssMb.toFixed(0)} MB; ratio ${(load.seconds / loadNoArchive.seconds).toFixed(2)} wall, ${((load.cpuSeconds ?? 0) / (loadNoArchive.cpuSeconds ?? 1)).toFixed(2)} CPU`,
+    );
   } finally {
     const ports = await openRealPorts(readStackEnv());
     await cleanupRealHarness(ports, testSettings(id));
     await cleanupRealHarness(ports, testSettings(`${id}_u`));
+    await cleanupRealHarness(ports, testSettings(`${id}_n`));
     await ports.close();
     await rm(dir, { recursive: true, force: true });
   }
