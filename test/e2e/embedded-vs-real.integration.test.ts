@@ -101,6 +101,8 @@ describe('one machine: embedded adapters and the real stack agree', () => {
         catalog: stackCatalogConfig(stack),
         tables,
         loader: { group: `e2e-${suffix}` },
+        // Every HiveServer2 query is a local MapReduce job: on two loaded cores one took over the 30 s default.
+        insights: { queryTimeoutMs: 150_000 },
       }),
     );
     const [embedded, real] = await Promise.all([
