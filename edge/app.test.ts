@@ -1,3 +1,4 @@
+// Over 300 lines: tests of the whole edge app, one describe per route and concern.
 import { describe, expect, it } from 'vitest';
 import { SinkUnavailableError } from './edge-errors.ts';
 import { signRelayBody } from './relay/relay-signature.ts';

@@ -29,7 +29,7 @@ export const GRANT_HEADER_NAMES = [
   'access-control-expose-headers',
 ] as const;
 
-export function corsHeaders(origin: string): Record<string, string> {
+function corsHeaders(origin: string): Record<string, string> {
   return {
     'access-control-allow-origin': origin,
     'access-control-allow-credentials': 'true',

@@ -18,6 +18,7 @@ import { type EdgeHandle, startEdge } from './node.ts';
 import {
   deleteTopic,
   edgeTestConfig,
+  FAULT_TEST_SINK,
   freePort,
   IT_WRITE_KEY,
   uniqueName,
@@ -83,14 +84,7 @@ describe('edge faults', () => {
         topic,
         spoolDir: join(work, 'spool-broker'),
         overrides: {
-          sink: {
-            produceTimeoutMs: 1500,
-            drainTimeoutMs: 5000,
-            maxBatchMessages: 500,
-            maxBatchBytes: 512 * 1024,
-            maxInFlight: 2,
-            drainBackoff: { minMs: 200, maxMs: 1000 },
-          },
+          sink: FAULT_TEST_SINK,
         },
       }),
       { logger },

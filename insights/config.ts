@@ -10,7 +10,6 @@ import {
   storeConfigSchema,
 } from '../shared/adapters-config.ts';
 import { ConfigError, parseConfig } from '../shared/config/config-error.ts';
-import { readConfigFile } from '../shared/config/config-file.ts';
 import { DEFAULT_PORTS, portSchema } from '../shared/config/pipeline-config.ts';
 import { httpServerSettingsSchema } from '../shared/node-server.ts';
 import { tablesSchema } from '../shared/warehouse.ts';
@@ -68,10 +67,6 @@ export type InsightsConfig = z.output<typeof insightsConfigSchema>;
 
 export function parseInsightsConfig(input: unknown): InsightsConfig {
   return parseConfig(insightsConfigSchema, input, 'Invalid insights configuration');
-}
-
-export async function readInsightsConfig(path: string): Promise<InsightsConfig> {
-  return parseInsightsConfig(readConfigFile(path));
 }
 
 /**

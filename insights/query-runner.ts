@@ -35,9 +35,9 @@ export interface QueryResult {
 }
 
 /** The engine took longer than the configured timeout. */
-export class QueryTimeoutError extends PipelineError {}
+class QueryTimeoutError extends PipelineError {}
 /** The client went away; nobody will read the answer. */
-export class ClientClosedError extends PipelineError {}
+class ClientClosedError extends PipelineError {}
 
 export interface QueryRunner {
   run<T extends object>(

@@ -1,49 +1,24 @@
 /** The `loader` command as a real child process on the embedded adapters. */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalLogBus } from '../shared/bus/local-log/local-log-bus.ts';
-import { eventKey } from '../shared/event.ts';
+import { produceToLocalBus, runLoaderCli, writeEmbeddedConfig } from './fixtures/embedded-cli.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 
 describe('loader CLI', () => {
   let dir: string;
   let config: string;
-  const cli = (...args: string[]) =>
-    spawnSync(process.execPath, ['loader/cli.ts', '-c', config, ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'info' },
-    });
+  const cli = (...args: string[]) => runLoaderCli(config, args);
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'loader-cli-'));
-    config = join(dir, 'config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        bus: { kind: 'local', dir: join(dir, 'bus'), fsync: 'never' },
-        store: { kind: 'dir', root: join(dir, 'wh') },
-        catalog: { kind: 'duckdb', workDir: join(dir, 'duck') },
-        tempDir: join(dir, 'tmp'),
-      }),
+    config = await writeEmbeddedConfig(dir);
+    await produceToLocalBus(
+      dir,
+      [...syntheticEvents(500, { seed: 3, startMs: Date.UTC(2026, 10, 25, 9), spanMs: 7_200_000 })],
+      [{ key: null, value: 'not json' }],
     );
-    const bus = await openLocalLogBus({ dir: join(dir, 'bus'), fsync: 'never' });
-    await bus.ensureTopic('events', 2);
-    const events = [
-      ...syntheticEvents(500, { seed: 3, startMs: Date.UTC(2026, 10, 25, 9), spanMs: 7_200_000 }),
-    ];
-    await bus.produce(
-      'events',
-      events.map((e) => ({
-        key: eventKey(e),
-        value: JSON.stringify(e),
-        timestamp: Date.parse(e.receivedAt),
-      })),
-    );
-    await bus.produce('events', [{ key: null, value: 'not json' }]);
-    await bus.close();
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -225,16 +225,25 @@ export function buildCli(): Command {
         .choices(['kafka', 'archive'])
         .default('kafka'),
     )
-    .action(async (opts: { from: number; to: number; source: 'kafka' | 'archive' }, command: Command) => {
-      await withDeps(command, (deps, tty, config) => {
-        if (config.scaleOut.enabled)
-          throw new InputError(
-            'replay does not run scaled out: it is bounded and repaired by a single loader\'s records, and a replay over per-slot records is not built yet (loader/README.md, "Scale-out")',
-            { status: 400, code: 'replay_scaled_out' },
-          );
-        return runWithReport(deps, tty, (d) => replayHours(d, opts));
-      });
-    });
+    .option(
+      '--allow-expired',
+      'replay from the bus even when retention has deleted the start of the range (what is left replaces the hours)',
+    )
+    .action(
+      async (
+        opts: { from: number; to: number; source: 'kafka' | 'archive'; allowExpired?: boolean },
+        command: Command,
+      ) => {
+        await withDeps(command, (deps, tty, config) => {
+          if (config.scaleOut.enabled)
+            throw new InputError(
+              'replay does not run scaled out: it is bounded and repaired by a single loader\'s records, and a replay over per-slot records is not built yet (loader/README.md, "Scale-out")',
+              { status: 400, code: 'replay_scaled_out' },
+            );
+          return runWithReport(deps, tty, (d) => replayHours(d, opts));
+        });
+      },
+    );
 
   program
     .command('import')

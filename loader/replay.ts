@@ -36,6 +36,12 @@ export interface ReplayOptions {
   to: Hour;
   /** Where the messages come from: the bus (default) or the raw archive. */
   source?: 'kafka' | 'archive';
+  /**
+   * A bus replay whose window starts before the oldest message the bus still
+   * holds is refused (retention may have taken part of the hours, and the swap
+   * would drop those rows from the warehouse); true replays what is left.
+   */
+  allowExpired?: boolean;
 }
 
 /** The archive's bus over the same window a bus replay reads; refuses when it holds nothing there. */
@@ -76,12 +82,46 @@ async function replayRanges(
   ]);
   const at = (list: { partition: number; offset: number }[], p: number) =>
     list.find((x) => x.partition === p)?.offset;
-  return marks.map((m) => {
+  const ranges = marks.map((m) => {
     const done = at(committed, m.partition) ?? m.low;
     const from = Math.max(m.low, at(starts, m.partition) ?? m.high);
     const to = Math.min(done, at(ends, m.partition) ?? m.high);
     return { partition: m.partition, from: Math.min(from, to), to };
   });
+  refuseWhatTheBusLost(options, marks, starts, ranges);
+  return ranges;
+}
+
+/**
+ * A replay swaps the hours to what it read: reading from a bus that lost
+ * them would empty the warehouse's copy, the only one left. Two signs: the
+ * window is empty on every partition (a recreated topic, or hours older than
+ * anything kept), or a partition's oldest kept message is already inside the
+ * window (retention deleted what came before it, perhaps part of the hours).
+ */
+function refuseWhatTheBusLost(
+  options: ReplayOptions,
+  marks: { partition: number; low: number; high: number }[],
+  starts: { partition: number; offset: number }[],
+  ranges: PartitionRange[],
+): void {
+  const window = `${hourLabel(options.from)}..${hourLabel(options.to)}`;
+  if (ranges.every((r) => r.to <= r.from)) {
+    throw new InputError(
+      `the bus holds no message of ${window}: nothing to replay from it (the archive may hold them: --source archive)`,
+      { status: 409, code: 'nothing_on_bus' },
+    );
+  }
+  if (options.allowExpired) return;
+  const cut = marks.filter(
+    (m) => m.low > 0 && (starts.find((s) => s.partition === m.partition)?.offset ?? m.high) <= m.low,
+  );
+  if (cut.length > 0) {
+    throw new InputError(
+      `the bus's oldest message on partition ${cut.map((m) => m.partition).join(', ')} is already inside ${window}: retention may have deleted part of these hours, and a replay would drop them from the warehouse. Replay from the archive (--source archive), or --allow-expired to rebuild from what the bus still holds`,
+      { status: 409, code: 'expired_on_bus' },
+    );
+  }
 }
 
 export async function replayHours(deps: LoaderDeps, options: ReplayOptions): Promise<RunResult> {

@@ -90,9 +90,9 @@ export const hiveCatalogConfigSchema = z.strictObject({
   poolSize: z.number().int().positive().default(4),
 });
 
-export const busConfigSchema = z.discriminatedUnion('kind', [localBusConfigSchema, kafkaBusConfigSchema]);
+const busConfigSchema = z.discriminatedUnion('kind', [localBusConfigSchema, kafkaBusConfigSchema]);
 export const storeConfigSchema = z.discriminatedUnion('kind', [dirStoreConfigSchema, s3StoreConfigSchema]);
-export const catalogConfigSchema = z.discriminatedUnion('kind', [
+const catalogConfigSchema = z.discriminatedUnion('kind', [
   duckdbCatalogConfigSchema,
   hiveCatalogConfigSchema,
 ]);

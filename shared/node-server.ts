@@ -144,7 +144,7 @@ interface ClientErrorAnswer {
 }
 
 /** Node's parser and timeout errors, as the statuses Node itself would send. */
-export function clientErrorAnswer(errorCode: string | undefined): ClientErrorAnswer {
+function clientErrorAnswer(errorCode: string | undefined): ClientErrorAnswer {
   switch (errorCode) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return {

@@ -21,7 +21,7 @@ export function keyFingerprint(key: string): string {
 }
 
 /** Fields holding write or read keys (one, or a list). */
-export const KEY_FIELDS = ['writeKey', 'readKey', 'writeKeys', 'readKeys'] as const;
+const KEY_FIELDS = ['writeKey', 'readKey', 'writeKeys', 'readKeys'] as const;
 /** Fields holding secrets, by name. */
 const SECRET_FIELD = /secret|password|salt|token|authorization/i;
 

@@ -61,7 +61,7 @@ export const EVENTS_COLUMNS: ColumnDef[] = [
 ];
 
 /** Per hour, project and event: counts and distinct visitors of that hour. */
-export const EVENTS_HOURLY_COLUMNS: ColumnDef[] = [
+const EVENTS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'project_id', type: 'STRING' },
   { name: 'event', type: 'STRING' },
   { name: 'events', type: 'BIGINT' },
@@ -73,7 +73,7 @@ export const EVENTS_HOURLY_COLUMNS: ColumnDef[] = [
  * hours, so any range is answered exactly by COUNT(DISTINCT visitor_id) over
  * this table, which is far smaller than the raw events.
  */
-export const VISITORS_HOURLY_COLUMNS: ColumnDef[] = [
+const VISITORS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'project_id', type: 'STRING' },
   { name: 'visitor_id', type: 'STRING' },
   { name: 'events', type: 'BIGINT' },
@@ -89,7 +89,7 @@ export const VISITORS_HOURLY_COLUMNS: ColumnDef[] = [
  * pass between two events, in whole seconds). Pieces of all hours of a range
  * merge into exactly the sessions the raw events give (insights/queries/summary.ts).
  */
-export const SESSIONS_HOURLY_COLUMNS: ColumnDef[] = [
+const SESSIONS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'project_id', type: 'STRING' },
   { name: 'visitor_id', type: 'STRING' },
   /** Whole seconds since the epoch of the piece's first and last event time. */
@@ -125,7 +125,7 @@ export type RollupDimension = (typeof ROLLUP_DIMENSIONS)[number];
  * that value (NULL and empty values left out). Distinct visitors per value
  * stay exact over any range (COUNT(DISTINCT visitor_id)), as with visitors_hourly.
  */
-export const DIMENSIONS_HOURLY_COLUMNS: ColumnDef[] = [
+const DIMENSIONS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'project_id', type: 'STRING' },
   { name: 'dimension', type: 'STRING' },
   { name: 'value', type: 'STRING' },
@@ -138,7 +138,7 @@ export const DIMENSIONS_HOURLY_COLUMNS: ColumnDef[] = [
  * read (visitor, event, time) without the rest of the raw row, sorted by
  * project so one project's steps are a short scan.
  */
-export const EVENT_TIMES_HOURLY_COLUMNS: ColumnDef[] = [
+const EVENT_TIMES_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'project_id', type: 'STRING' },
   { name: 'event', type: 'STRING' },
   { name: 'visitor_id', type: 'STRING' },
@@ -171,9 +171,7 @@ export type RollupTable = (typeof ROLLUP_TABLES)[number];
  * engine and another in the other; unqualified, because the loader derives
  * object keys and DuckDB views from it.
  */
-export const tableNameSchema = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,127}$/, 'lower-case letters, digits and _');
+const tableNameSchema = z.string().regex(/^[a-z_][a-z0-9_]{0,127}$/, 'lower-case letters, digits and _');
 
 /** The tables' names, each defaulting to its own. */
 export const tablesSchema = z

@@ -17,7 +17,7 @@ import {
   pipelineConfigSchema,
 } from '../../shared/config/pipeline-config.ts';
 
-export const oneMachineConfigSchema = pipelineConfigSchema({
+const oneMachineConfigSchema = pipelineConfigSchema({
   edge: edgeSectionSchema,
   loader: loaderSectionSchema,
   insights: insightsSectionSchema,
@@ -40,7 +40,7 @@ export function loadOneMachineConfig(cli: CliOptions, env: NodeJS.ProcessEnv): O
 }
 
 /** The demo project's origins as the edge will allow them: its ports and the dashboard's. */
-export function oneMachineDemoOrigins(config: OneMachineConfig): string[] {
+function oneMachineDemoOrigins(config: OneMachineConfig): string[] {
   return demoOrigins(config, { edge: config.edge.port, insights: config.insights.port });
 }
 

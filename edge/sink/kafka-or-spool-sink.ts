@@ -16,9 +16,14 @@
  * Kafka in the order they were acknowledged, except that a produce which
  * timed out may still land later (a duplicate, removed downstream by
  * messageId: delivery is at least once).
+ *
+ * Over 300 lines: the modes and the drainer are one state machine over one
+ * spool; the pieces without that state live beside it (group-commit.ts,
+ * spooled-message.ts, within.ts).
  */
 import pRetry, { AbortError } from 'p-retry';
-import type { BusMessage, EventBus } from '../../shared/bus/bus.ts';
+import { splitBatches } from '../../shared/batches.ts';
+import type { EventBus } from '../../shared/bus/bus.ts';
 import { BusError } from '../../shared/errors.ts';
 import { type EnrichedEvent, eventKey } from '../../shared/event.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -28,6 +33,7 @@ import type { EventSink, SinkReadiness } from './event-sink.ts';
 import { GroupCommit } from './group-commit.ts';
 import { serialiseEvent } from './serialise-event.ts';
 import { decodeSpooledMessage, encodeSpooledMessage, type SpooledMessage } from './spooled-message.ts';
+import { within } from './within.ts';
 
 export interface KafkaOrSpoolSinkOptions {
   /** One cluster's bus, or the region router (region-router.ts) across several. */
@@ -147,8 +153,19 @@ export class KafkaOrSpoolSink implements EventSink {
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<void> {
-    for (const chunk of chunks(messages, this.o.maxBatchMessages, this.o.maxBatchBytes)) {
-      await withTimeout(this.o.bus.produce(this.o.topic, chunk), timeoutMs, signal);
+    const batches = splitBatches(messages, {
+      maxCount: this.o.maxBatchMessages,
+      maxBytes: this.o.maxBatchBytes,
+      // String length approximates bytes closely enough for a safety bound well under the broker's.
+      size: (m) => m.value.length + (m.key?.length ?? 0),
+    });
+    for (const chunk of batches) {
+      await within(
+        this.o.bus.produce(this.o.topic, chunk),
+        timeoutMs,
+        () => new Error(`bus produce took longer than ${timeoutMs} ms`),
+        signal && { signal, onAbort: () => new AbortError('sink closing') },
+      );
     }
   }
 
@@ -290,43 +307,6 @@ function toMessages(events: readonly EnrichedEvent[]): SpooledMessage[] {
 /** The bus says the records themselves are wrong (too large, invalid): retrying cannot help. */
 function isRefusedForGood(err: unknown): err is BusError {
   return err instanceof BusError && (err.code === 'message_too_large' || err.code === 'invalid_request');
-}
-
-function* chunks(
-  messages: readonly SpooledMessage[],
-  maxCount: number,
-  maxBytes: number,
-): Generator<BusMessage[]> {
-  let chunk: BusMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    // String length approximates bytes closely enough for a safety bound well under the broker's.
-    const size = m.value.length + (m.key?.length ?? 0);
-    if (chunk.length > 0 && (chunk.length >= maxCount || bytes + size > maxBytes)) {
-      yield chunk;
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
-  }
-  if (chunk.length > 0) yield chunk;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bus produce took longer than ${ms} ms`)), ms);
-    onAbort = () => reject(new AbortError('sink closing'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  // The losing produce may still settle later; its outcome no longer matters.
-  promise.catch(() => {});
-  return Promise.race([promise, timeout]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
-  });
 }
 
 function sleep(ms: number): Promise<void> {

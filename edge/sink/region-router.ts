@@ -20,6 +20,7 @@
 import type { BusMessage, EventBus } from '../../shared/bus/bus.ts';
 import { BusError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { within } from './within.ts';
 
 export interface RegionBus {
   name: string;
@@ -105,7 +106,9 @@ export class RegionRouter {
       const stats = this.stats_[index];
       if (!region || !stats) continue;
       try {
-        await withTimeout(region.bus.produce(topic, messages), this.o.attemptTimeoutMs, region.name);
+        await within(region.bus.produce(topic, messages), this.o.attemptTimeoutMs, () =>
+          silent(region.name, this.o.attemptTimeoutMs),
+        );
         stats.produced += messages.length;
         // Switch only when this call failed over. A produce that began on the old target and
         // finished after the probe moved the target back must not undo the return.
@@ -157,10 +160,8 @@ export class RegionRouter {
       for (let index = 0; index < this.active; index++) {
         const region = this.o.regions[index];
         if (!region || this.stopProbe.signal.aborted) break;
-        const answered = await withTimeout(
-          region.bus.watermarks(this.o.topic),
-          this.o.attemptTimeoutMs,
-          region.name,
+        const answered = await within(region.bus.watermarks(this.o.topic), this.o.attemptTimeoutMs, () =>
+          silent(region.name, this.o.attemptTimeoutMs),
         ).then(
           () => true,
           () => false,
@@ -186,14 +187,8 @@ function isRefusedForGood(err: unknown): boolean {
   return err instanceof BusError && (err.code === 'message_too_large' || err.code === 'invalid_request');
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, region: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`region ${region} did not answer within ${ms} ms`)), ms);
-  });
-  // The losing attempt may still settle later; its outcome no longer matters.
-  promise.catch(() => {});
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+function silent(region: string, ms: number): Error {
+  return new Error(`region ${region} did not answer within ${ms} ms`);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { crc32 } from 'node:zlib';
 
-export const FRAME_HEADER_BYTES = 8;
+const FRAME_HEADER_BYTES = 8;
 /** Far above any record (an event is at most a few hundred KB): a larger length is corruption. */
 const MAX_PAYLOAD_BYTES = 64 * 1024 * 1024;
 

@@ -18,6 +18,16 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The sink of the fault tests: short timeouts and small batches, so a broken broker shows within seconds. */
+export const FAULT_TEST_SINK = {
+  produceTimeoutMs: 1500,
+  drainTimeoutMs: 5000,
+  maxBatchMessages: 500,
+  maxBatchBytes: 512 * 1024,
+  maxInFlight: 2,
+  drainBackoff: { minMs: 200, maxMs: 1000 },
+} as const;
+
 export function edgeTestConfig(input: {
   port: number;
   brokers: string[];
@@ -70,7 +80,7 @@ export async function deleteTopic(brokers: string[], topic: string): Promise<voi
 }
 
 /** Total messages in a topic (high minus low, every partition); 0 while it does not exist. */
-export async function countMessages(bus: EventBus, topic: string): Promise<number> {
+async function countMessages(bus: EventBus, topic: string): Promise<number> {
   try {
     return (await bus.watermarks(topic)).reduce((sum, w) => sum + (w.high - w.low), 0);
   } catch {

@@ -1,3 +1,4 @@
+// Over 300 lines: tests of the tracker's every path under one fake browser and clock.
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type FakeBrowser, type FakeBrowserOptions, fakeBrowser, seededRandom } from './fake-browser.ts';

@@ -7,6 +7,7 @@
  * so its events are relayed (and retried) together.
  */
 import { z } from 'zod';
+import { splitBatches } from '../../shared/batches.ts';
 import { InputError } from '../../shared/errors.ts';
 import type { EnrichedEvent } from '../../shared/event.ts';
 import { relayedEventSchema } from '../relay/relay-schema.ts';
@@ -100,21 +101,9 @@ export function groupSendBatches(
   messages: readonly PackedMessage[],
   limits: QueuePackingLimits,
 ): PackedMessage[][] {
-  const batches: PackedMessage[][] = [];
-  let current: PackedMessage[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    if (
-      current.length > 0 &&
-      (current.length >= limits.maxBatchMessages || bytes + message.bytes > limits.maxBatchBytes)
-    ) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += message.bytes;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return splitBatches(messages, {
+    maxCount: limits.maxBatchMessages,
+    maxBytes: limits.maxBatchBytes,
+    size: (message) => message.bytes,
+  });
 }

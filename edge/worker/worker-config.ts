@@ -60,7 +60,7 @@ const KIB = 1024;
 const MAX_EVENT_BYTES = CLOUDFLARE_QUEUE_LIMITS.maxMessageBytes - 16 * KIB;
 
 /** Keyed by binding name, so an error names the var or secret to fix. */
-export const workerEnvSchema = z
+const workerEnvSchema = z
   .object({
     PROJECTS: z.preprocess(jsonText, projectsSchema),
     REGIONS: z.preprocess(jsonText, regionTableSchema),

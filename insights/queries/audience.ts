@@ -21,7 +21,7 @@ export interface Audience {
 }
 
 /** Everyone but bots, unfiltered: what the rollups hold. */
-export const PEOPLE: Audience = { filters: [], includeBots: false };
+const PEOPLE: Audience = { filters: [], includeBots: false };
 
 /** ` AND …` narrowing the events to the audience (empty for bots-included and no filter). */
 export function audienceFilter(audience: Audience = PEOPLE): Statement {

@@ -52,7 +52,7 @@ function dimensionExpression(input: TopInput, ctx: QueryContext): Statement {
 }
 
 /** The dimensions_hourly dimension that answers this request, or null when only raw rows can. */
-export function rollupDimension(input: Pick<TopInput, 'dimension' | 'event'>): RollupDimension | null {
+function rollupDimension(input: Pick<TopInput, 'dimension' | 'event'>): RollupDimension | null {
   if (input.dimension === 'property') return null;
   const column = TOP_COLUMNS.find((c) => c === input.dimension);
   if (column === undefined) throw new Error(`not a top dimension: ${input.dimension}`);

@@ -23,7 +23,7 @@ import { PAGEVIEW_EVENT, SESSION_GAP_SECONDS } from './summary.ts';
  * `referrer_host`, bound as a parameter; both engines' regexp_extract read it
  * alike and answer '' when it does not match.
  */
-export const URL_HOST_PATTERN = '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)';
+const URL_HOST_PATTERN = '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)';
 
 export interface VisitsInput {
   projectId: string;

@@ -96,6 +96,11 @@ describe('the raw archive', () => {
     const empty = await openLocalLogBus({ dir: join(ports.dir, 'bus-2'), fsync: 'never' });
     await empty.ensureTopic(ports.h.deps.settings.topic, 2);
     const deps = { ...ports.h.deps, bus: empty };
+    // From the bus that lost them, a replay would swap the hours to nothing: refused, hours untouched.
+    await expect(
+      replayHours(deps, { from: parseHour('2026-11-25T09'), to: parseHour('2026-11-25T11') }),
+    ).rejects.toMatchObject({ code: 'nothing_on_bus' });
+    expect(await ports.h.query(all)).toEqual(before);
     const replay = await replayHours(deps, {
       from: parseHour('2026-11-25T09'),
       to: parseHour('2026-11-25T11'),

@@ -5,15 +5,14 @@
  * the process that comes next settles what it left (undoes the first,
  * finishes the second), and the hours end with one file each.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openLocalLogBus } from '../../shared/bus/local-log/local-log-bus.ts';
 import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
-import { type EnrichedEvent, eventKey } from '../../shared/event.ts';
+import type { EnrichedEvent } from '../../shared/event.ts';
 import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
+import { produceToLocalBus, runLoaderCli, writeEmbeddedConfig } from '../fixtures/embedded-cli.ts';
 import { expectedCounts } from '../fixtures/loader-harness.ts';
 import { syntheticEvents } from '../fixtures/synthetic-events.ts';
 import { parseHour, WarehouseLayout } from '../layout.ts';
@@ -25,27 +24,13 @@ describe('compaction SIGKILLed, then settled by the next process', () => {
   let dir: string;
   let config: string;
   const produced: EnrichedEvent[] = [];
-  const cli = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ['loader/cli.ts', '-c', config, ...args], {
-      encoding: 'utf8',
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
-    });
+  const cli = (args: string[], env: Record<string, string> = {}) => runLoaderCli(config, args, env);
   const store = () => new DirObjectStore({ root: join(dir, 'wh') });
 
   async function produce(count: number, seed: number): Promise<void> {
     const events = [...syntheticEvents(count, { seed, startMs: T0, spanMs: 7_200_000 })];
     produced.push(...events);
-    const bus = await openLocalLogBus({ dir: join(dir, 'bus'), fsync: 'never' });
-    await bus.ensureTopic('events', 2);
-    await bus.produce(
-      'events',
-      events.map((e) => ({
-        key: eventKey(e),
-        value: JSON.stringify(e),
-        timestamp: Date.parse(e.receivedAt),
-      })),
-    );
-    await bus.close();
+    await produceToLocalBus(dir, events);
   }
 
   /** Per hour, rows read through the catalog, distinct ids, and the files at the hour's location. */
@@ -92,16 +77,7 @@ describe('compaction SIGKILLed, then settled by the next process', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'loader-compact-crash-'));
-    config = join(dir, 'config.json');
-    await writeFile(
-      config,
-      JSON.stringify({
-        bus: { kind: 'local', dir: join(dir, 'bus'), fsync: 'never' },
-        store: { kind: 'dir', root: join(dir, 'wh') },
-        catalog: { kind: 'duckdb', workDir: join(dir, 'duck') },
-        tempDir: join(dir, 'tmp'),
-      }),
-    );
+    config = await writeEmbeddedConfig(dir);
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 

@@ -64,7 +64,9 @@ export function runMetastoreContract(name: string, factory: () => Promise<Metast
 
     it('refuses bad input with CatalogErrors', async () => {
       await expectCatalogError(
-        metastore.addPartitions(table, [{ values: { dt: '2026-11-25' }, location: 'x' }]),
+        metastore.addPartitions(table, [
+          { values: { dt: '2026-11-25' }, location: fixture.store.location(`${base}/x`) },
+        ]),
       );
       await expectCatalogError(
         metastore.addPartitions(table, [
@@ -76,7 +78,7 @@ export function runMetastoreContract(name: string, factory: () => Promise<Metast
           name: 'bad-name',
           columns: CONTRACT_COLUMNS,
           partitionedBy: [],
-          location: 'x',
+          location: fixture.store.location(`${base}/x`),
         }),
       );
     });

@@ -7,6 +7,8 @@
  * never queries, insights never registers.
  */
 
+import type { StoreLocation } from '../object-store/object-store.ts';
+
 export type ColumnType = 'STRING' | 'BIGINT' | 'INT' | 'DOUBLE' | 'BOOLEAN' | 'TIMESTAMP';
 
 export interface ColumnDef {
@@ -19,14 +21,14 @@ export interface TableDef {
   columns: ColumnDef[];
   /** Partition columns, always STRING, e.g. ['dt', 'hour']. */
   partitionedBy: string[];
-  /** Where the table's data lives (an object-store location). */
-  location: string;
+  /** Where the table's data lives; each adapter renders it in its engine's terms. */
+  location: StoreLocation;
 }
 
 export interface PartitionSpec {
   /** Values in the order of `partitionedBy`, e.g. { dt: '2026-11-25', hour: '09' }. */
   values: Record<string, string>;
-  location: string;
+  location: StoreLocation;
 }
 
 export interface Metastore {

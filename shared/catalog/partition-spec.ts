@@ -4,7 +4,9 @@
  * become path segments and SQL text, so they are held to a narrow pattern
  * (dates, hours, ids) instead of being escaped.
  */
+import { isAbsolute } from 'node:path';
 import { CatalogError } from '../errors.ts';
+import type { StoreLocation } from '../object-store/object-store.ts';
 import { assertIdentifier } from '../sql/identifier.ts';
 import type { ColumnType, PartitionSpec, TableDef } from './metastore.ts';
 
@@ -18,7 +20,7 @@ export const COLUMN_TYPES: readonly ColumnType[] = [
 ];
 
 /** Letters, digits and `_ - . :`, up to 64: every value the warehouse uses (2026-11-25, 09). */
-export const PARTITION_VALUE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+const PARTITION_VALUE_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function assertTableDef(table: TableDef): void {
   assertIdentifier(table.name, 'table name');
@@ -69,12 +71,21 @@ export function parsePartitionName(name: string): Record<string, string> {
   return values;
 }
 
-/** Locations end up inside SQL string literals and file paths: no quotes, backslashes or control characters. */
-export function assertLocation(location: string): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
-  if (location.length === 0 || location.length > 2048 || /['"\\\u0000-\u001f\u007f]/.test(location)) {
+/**
+ * Locations end up inside SQL string literals and file paths: no quotes,
+ * backslashes or control characters in any part, and a directory's path absolute.
+ */
+export function assertLocation(location: StoreLocation): void {
+  const parts = location.kind === 's3' ? [location.bucket, location.key] : [location.path];
+  const length = parts.reduce((sum, part) => sum + part.length, 0);
+  if (
+    (location.kind === 's3' ? location.bucket.length === 0 : !isAbsolute(location.path)) ||
+    length > 2048 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+    parts.some((part) => /['"\\\u0000-\u001f\u007f]/.test(part))
+  ) {
     throw invalid(
-      `Location ${JSON.stringify(location)} is empty, too long, or has quotes or control characters`,
+      `Location ${JSON.stringify(location)} is empty, too long, relative, or has quotes or control characters`,
     );
   }
 }

@@ -83,7 +83,7 @@ export function pipelineProjects(config: ProjectsSource, secrets: LocalSecrets):
 // ---------------------------------------------------------------- run.json
 
 /** What `npm start` writes to `<dataDir>/run.json` once every server listens; removed on a clean stop. */
-export const runInfoSchema = z.object({
+const runInfoSchema = z.object({
   pid: z.number().int(),
   startedAt: z.string(),
   edgeUrl: z.string(),

@@ -131,7 +131,7 @@ export interface PipelineFlags {
  * fill an adapter's settings. BEACON_BUS/STORE/CATALOG switch the adapter; the
  * others apply to the adapter the file (or the switch) chose.
  */
-export function pipelineEnvironment(env: NodeJS.ProcessEnv, file: Json): Json {
+function pipelineEnvironment(env: NodeJS.ProcessEnv, file: Json): Json {
   const numberOf = (v: string | undefined) => (v ? Number(v) : undefined);
   const out: Json = {
     dataDir: env.BEACON_DATA_DIR || undefined,

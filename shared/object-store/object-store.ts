@@ -17,6 +17,17 @@ export interface PutOptions {
   ifNoneMatch?: boolean;
 }
 
+/**
+ * Where a key (or prefix) lives, in neutral terms: each query engine renders
+ * it its own way (Hive `s3a://bucket/key`, DuckDB `s3://bucket/key` or a
+ * path), so no adapter parses another's string.
+ */
+export type StoreLocation =
+  /** `key` is the whole key in the bucket, the store's prefix included. */
+  | { kind: 's3'; bucket: string; key: string }
+  /** An absolute filesystem path. */
+  | { kind: 'dir'; path: string };
+
 export interface ObjectStore {
   /** Streams and large bodies go up in parts (multipart on S3); the object appears whole or not at all. */
   put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<void>;
@@ -32,8 +43,8 @@ export interface ObjectStore {
   list(prefix: string): AsyncIterable<ObjectInfo>;
   delete(keys: string[]): Promise<void>;
   /**
-   * The location a query engine reads the key (or prefix) from: `s3a://bucket/…`
-   * for Hive, a filesystem path for a directory store.
+   * Where a query engine reads the key (or prefix) from. `location('')` is the
+   * store's root: every location of the store lies under it.
    */
-  location(key: string): string;
+  location(key: string): StoreLocation;
 }

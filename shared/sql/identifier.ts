@@ -7,7 +7,7 @@
 import { CatalogError } from '../errors.ts';
 
 /** Lower-case, like Hive's metastore stores names; at most 128 characters. */
-export const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,127}$/;
+const IDENTIFIER_PATTERN = /^[a-z_][a-z0-9_]{0,127}$/;
 
 export function assertIdentifier(name: string, what = 'identifier'): string {
   if (!IDENTIFIER_PATTERN.test(name)) {

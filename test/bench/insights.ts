@@ -8,6 +8,9 @@
  * warehouses are kept in `$BEACON_CACHE/bench-insights/` and reused by later
  * runs. Ends with each goal of issue 17 against its target. Results are
  * printed and written to test-results/bench-insights.json.
+ *
+ * Over 300 lines: a benchmark whose phases share the warehouses it builds
+ * and the report against issue 17's goals.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';

@@ -9,6 +9,9 @@
  *
  * Bounded: a fixed message count per row; finishes by itself and deletes its
  * topics. Run: `npm run bench:kafka` (`-- --scale 0.1` for a quick pass).
+ *
+ * Over 300 lines: a benchmark whose rows share one broker, the topics' set-
+ * up and the report.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

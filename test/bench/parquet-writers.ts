@@ -6,6 +6,9 @@
  *
  *   npm run bench:parquet                 # 1,000,000 events
  *   npm run bench:parquet -- --count 100000 --only duckdb-appender,hyparquet-writer
+ *
+ * Over 300 lines: a benchmark: one candidate writer a function, all checked
+ * and reported alike.
  */
 import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';

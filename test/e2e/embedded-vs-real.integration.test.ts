@@ -10,17 +10,22 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import kafkajs from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OneMachineProcess, requestLoad } from '../demo/one-machine.ts';
 import { sendRelayed } from '../demo/send.ts';
 import { DEMO_FUNNEL, demoTraffic } from '../demo/traffic.ts';
-import { queryHive } from '../infra/hive-client.ts';
 import { testS3Client } from '../infra/s3proxy.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
-import { readStackEnv, type StackEnv } from '../infra/stack-env.ts';
+import {
+  readStackEnv,
+  type StackEnv,
+  stackCatalogConfig,
+  stackS3Endpoint,
+  stackStoreConfig,
+} from '../infra/stack-env.ts';
 import {
   askInsights,
+  e2eTables,
   logTail,
   removeDir,
   settled,
@@ -28,6 +33,7 @@ import {
   tempDataDir,
   uniqueSuffix,
 } from './one-machine-fixture.ts';
+import { removeStackRun } from './real-stack-fixture.ts';
 
 const DAY_MS = 86_400_000;
 const PROJECT = {
@@ -44,12 +50,7 @@ printServerLogsOnFailure(['kafka', 's3', 'hive']);
  * product's S3ObjectStore refuses as object keys, so its deletePrefix cannot remove them.
  */
 async function deleteS3Prefix(stack: StackEnv, prefix: string): Promise<void> {
-  const s3 = testS3Client({
-    endpoint: stack.S3_ENDPOINT,
-    region: stack.S3_REGION,
-    accessKey: stack.S3_ACCESS_KEY,
-    secretKey: stack.S3_SECRET_KEY,
-  });
+  const s3 = testS3Client(stackS3Endpoint(stack));
   try {
     for (;;) {
       const page = await s3.send(new ListObjectsV2Command({ Bucket: stack.S3_BUCKET, Prefix: prefix }));
@@ -66,14 +67,7 @@ describe('one machine: embedded adapters and the real stack agree', () => {
   const suffix = uniqueSuffix();
   const topic = `e2e-${suffix}`;
   const prefix = `e2e-${suffix}`;
-  const tables = {
-    events: `e2e_${suffix}_events`,
-    eventsHourly: `e2e_${suffix}_hourly`,
-    visitorsHourly: `e2e_${suffix}_visitors`,
-    sessionsHourly: `e2e_${suffix}_sessions`,
-    dimensionsHourly: `e2e_${suffix}_dimensions`,
-    eventTimesHourly: `e2e_${suffix}_event_times`,
-  };
+  const tables = e2eTables('e2e', suffix);
   let stack: StackEnv;
   const dirs: string[] = [];
   const procs: OneMachineProcess[] = [];
@@ -85,19 +79,8 @@ describe('one machine: embedded adapters and the real stack agree', () => {
   afterAll(async () => {
     for (const p of procs) await p.stop();
     for (const d of dirs) await removeDir(d);
-    const hive = { host: stack.HIVE_HOST, port: stack.HIVE_PORT, auth: stack.HIVE_AUTH };
-    for (const t of Object.values(tables))
-      await queryHive(hive, `DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+    await removeStackRun(stack, { tables, topic, group: `e2e-${suffix}` });
     await deleteS3Prefix(stack, `${prefix}/`);
-    const admin = new kafkajs.Kafka({
-      brokers: stack.KAFKA_BROKERS.split(','),
-      clientId: 'e2e-cleanup',
-      logLevel: kafkajs.logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.deleteGroups([`e2e-${suffix}`]).catch(() => undefined);
-    await admin.disconnect();
   });
 
   it('gives the same insights answers', async () => {
@@ -114,19 +97,12 @@ describe('one machine: embedded adapters and the real stack agree', () => {
       JSON.stringify({
         ...common,
         bus: { kind: 'kafka', brokers: stack.KAFKA_BROKERS.split(','), topic, partitions: 3 },
-        store: {
-          kind: 's3',
-          bucket: stack.S3_BUCKET,
-          prefix,
-          endpoint: stack.S3_ENDPOINT,
-          region: stack.S3_REGION,
-          forcePathStyle: true,
-          accessKeyId: stack.S3_ACCESS_KEY,
-          secretAccessKey: stack.S3_SECRET_KEY,
-        },
-        catalog: { kind: 'hive', host: stack.HIVE_HOST, port: stack.HIVE_PORT, auth: stack.HIVE_AUTH },
+        store: stackStoreConfig(stack, prefix),
+        catalog: stackCatalogConfig(stack),
         tables,
         loader: { group: `e2e-${suffix}` },
+        // Every HiveServer2 query is a local MapReduce job: on two loaded cores one took over the 30 s default.
+        insights: { queryTimeoutMs: 150_000 },
       }),
     );
     const [embedded, real] = await Promise.all([

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
 import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
+import type { WarehouseTableNames } from '../../shared/warehouse.ts';
 import { type OneMachineProcess, type RunInfo, requestLoad, startOneMachine } from '../demo/one-machine.ts';
 import { freePort } from '../infra/free-port.ts';
 
@@ -18,6 +19,22 @@ export { freePort };
 
 export function uniqueSuffix(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * This run's own name for every warehouse table (`<prefix>_<suffix>_events`,
+ * …): runs on the shared stack never share a table in Hive, rollups included.
+ */
+export function e2eTables(prefix: string, suffix: string): WarehouseTableNames {
+  const name = (table: string) => `${prefix}_${suffix}_${table}`;
+  return {
+    events: name('events'),
+    eventsHourly: name('hourly'),
+    visitorsHourly: name('visitors'),
+    sessionsHourly: name('sessions'),
+    dimensionsHourly: name('dimensions'),
+    eventTimesHourly: name('event_times'),
+  };
 }
 
 export async function tempDataDir(label: string): Promise<string> {

@@ -13,12 +13,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import kafkajs from 'kafkajs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { queryHive } from '../infra/hive-client.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
-import { freePort, removeDir, tempDataDir, uniqueSuffix } from './one-machine-fixture.ts';
+import { e2eTables, freePort, removeDir, tempDataDir, uniqueSuffix } from './one-machine-fixture.ts';
+import { removeStackRun } from './real-stack-fixture.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -88,14 +87,7 @@ describe('prod.example.json drives each deployable alone on the real stack', () 
     topic: `prodrun-${suffix}`,
     prefix: `prodrun-${suffix}`,
     group: `prodrun-${suffix}`,
-    tables: {
-      events: `prodrun_${suffix}_events`,
-      eventsHourly: `prodrun_${suffix}_hourly`,
-      visitorsHourly: `prodrun_${suffix}_visitors`,
-      sessionsHourly: `prodrun_${suffix}_sessions`,
-      dimensionsHourly: `prodrun_${suffix}_dimensions`,
-      eventTimesHourly: `prodrun_${suffix}_event_times`,
-    },
+    tables: e2eTables('prodrun', suffix),
   };
   const services: Service[] = [];
   let dir = '';
@@ -103,18 +95,7 @@ describe('prod.example.json drives each deployable alone on the real stack', () 
   afterAll(async () => {
     for (const s of services) await stop(s);
     if (dir) await removeDir(dir);
-    const stack = readStackEnv();
-    const hive = { host: stack.HIVE_HOST, port: stack.HIVE_PORT, auth: stack.HIVE_AUTH };
-    for (const t of Object.values(names.tables))
-      await queryHive(hive, `DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
-    const admin = new kafkajs.Kafka({
-      brokers: stack.KAFKA_BROKERS.split(','),
-      logLevel: kafkajs.logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [names.topic] }).catch(() => undefined);
-    await admin.deleteGroups([names.group]).catch(() => undefined);
-    await admin.disconnect();
+    await removeStackRun(readStackEnv(), names);
   });
 
   it('edge accepts, loader loads, insights answers, and nothing logs an error', {

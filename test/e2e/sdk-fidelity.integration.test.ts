@@ -14,7 +14,6 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import RudderAnalytics from '@rudderstack/rudder-sdk-node';
 import { Analytics } from '@segment/analytics-node';
-import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitForMessageIds } from '../../edge/testing/edge-it-fixture.ts';
@@ -23,8 +22,9 @@ import type { EnrichedEvent } from '../../shared/event.ts';
 import { type OneMachineProcess, requestLoad } from '../demo/one-machine.ts';
 import { queryHive } from '../infra/hive-client.ts';
 import { printServerLogsOnFailure } from '../infra/server-logs.ts';
-import { readStackEnv, type StackEnv } from '../infra/stack-env.ts';
+import { readStackEnv, type StackEnv, stackCatalogConfig, stackStoreConfig } from '../infra/stack-env.ts';
 import {
+  e2eTables,
   freePort,
   logTail,
   removeDir,
@@ -33,6 +33,7 @@ import {
   tempDataDir,
   uniqueSuffix,
 } from './one-machine-fixture.ts';
+import { removeStackRun } from './real-stack-fixture.ts';
 
 const PROJECT = {
   id: 'sdk-fidelity',
@@ -72,14 +73,7 @@ function hiveInstant(value: unknown): number | null {
 describe('real SDKs: what each sent is in Kafka and in Hive, field by field', () => {
   const suffix = uniqueSuffix();
   const topic = `sdk-${suffix}`;
-  const tables = {
-    events: `sdk_${suffix}_events`,
-    eventsHourly: `sdk_${suffix}_hourly`,
-    visitorsHourly: `sdk_${suffix}_visitors`,
-    sessionsHourly: `sdk_${suffix}_sessions`,
-    dimensionsHourly: `sdk_${suffix}_dimensions`,
-    eventTimesHourly: `sdk_${suffix}_event_times`,
-  };
+  const tables = e2eTables('sdk', suffix);
   const sent: Sent[] = [];
   let stack: StackEnv;
   let dir = '';
@@ -98,17 +92,8 @@ describe('real SDKs: what each sent is in Kafka and in Hive, field by field', ()
         projects: [PROJECT],
         demoProject: false,
         bus: { kind: 'kafka', brokers: stack.KAFKA_BROKERS.split(','), topic, partitions: 2 },
-        store: {
-          kind: 's3',
-          bucket: stack.S3_BUCKET,
-          prefix: `sdk-${suffix}`,
-          endpoint: stack.S3_ENDPOINT,
-          region: stack.S3_REGION,
-          forcePathStyle: true,
-          accessKeyId: stack.S3_ACCESS_KEY,
-          secretAccessKey: stack.S3_SECRET_KEY,
-        },
-        catalog: { kind: 'hive', host: stack.HIVE_HOST, port: stack.HIVE_PORT, auth: stack.HIVE_AUTH },
+        store: stackStoreConfig(stack, `sdk-${suffix}`),
+        catalog: stackCatalogConfig(stack),
         tables,
         loader: { group: `sdk-${suffix}` },
       }),
@@ -129,17 +114,7 @@ describe('real SDKs: what each sent is in Kafka and in Hive, field by field', ()
     await bus?.close();
     await new Promise((resolve) => proxy?.close(resolve));
     if (dir) await removeDir(dir);
-    const hive = { host: stack.HIVE_HOST, port: stack.HIVE_PORT, auth: stack.HIVE_AUTH };
-    for (const t of Object.values(tables))
-      await queryHive(hive, `DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
-    const admin = new kafkajs.Kafka({
-      brokers: stack.KAFKA_BROKERS.split(','),
-      logLevel: kafkajs.logLevel.NOTHING,
-    }).admin();
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
-    await admin.deleteGroups([`sdk-${suffix}`]).catch(() => undefined);
-    await admin.disconnect();
+    await removeStackRun(stack, { tables, topic, group: `sdk-${suffix}` });
   });
 
   it('keeps every spec field from both SDKs', { timeout: 600_000 }, async () => {

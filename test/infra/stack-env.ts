@@ -69,3 +69,22 @@ export function writeStackEnv(env: StackEnv, path = stackEnvFile()): void {
   );
   renameSync(partial, path);
 }
+
+/** A pipeline config's `store` section on the shared stack's bucket (under `prefix`, when given). */
+export function stackStoreConfig(env: StackEnv, prefix?: string) {
+  return {
+    kind: 's3',
+    bucket: env.S3_BUCKET,
+    ...(prefix === undefined ? {} : { prefix }),
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    forcePathStyle: true,
+    accessKeyId: env.S3_ACCESS_KEY,
+    secretAccessKey: env.S3_SECRET_KEY,
+  } as const;
+}
+
+/** A pipeline config's `catalog` section on the shared stack's HiveServer2. */
+export function stackCatalogConfig(env: StackEnv) {
+  return { kind: 'hive', host: env.HIVE_HOST, port: env.HIVE_PORT, auth: env.HIVE_AUTH } as const;
+}

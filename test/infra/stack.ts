@@ -12,6 +12,10 @@
  * Each server records who started it (`owner`: the CLI, or a test run's global setup), so a
  * test run stops only what a test run started and never a stack someone brought up by hand.
  * Starting and stopping hold a lock file: two test runs at once do not start two stacks.
+ *
+ * Over 300 lines: test infrastructure whose up, down and status share the
+ * owner and pid-file bookkeeping; each server's definition lives in its own
+ * file.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';

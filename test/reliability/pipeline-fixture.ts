@@ -13,13 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { edgeTestConfig, IT_WRITE_KEY } from '../../edge/testing/edge-it-fixture.ts';
+import { edgeTestConfig, FAULT_TEST_SINK, IT_WRITE_KEY } from '../../edge/testing/edge-it-fixture.ts';
 import type { LoaderConfigInput } from '../../loader/config.ts';
 import { testSettings, uniqueId } from '../../loader/fixtures/loader-harness.ts';
 import { cleanupRealHarness, openRealPorts, type RealPorts } from '../../loader/fixtures/real-ports.ts';
 import type { LoaderSettings } from '../../loader/loader-deps.ts';
 import { freePort } from '../infra/free-port.ts';
-import type { StackEnv } from '../infra/stack-env.ts';
+import { type StackEnv, stackCatalogConfig, stackStoreConfig } from '../infra/stack-env.ts';
 
 const EDGE_ENTRY = fileURLToPath(new URL('../../edge/node.ts', import.meta.url));
 const LOADER_ENTRY = fileURLToPath(new URL('../../loader/cli.ts', import.meta.url));
@@ -167,14 +167,7 @@ export async function openPipeline(
     spoolDir,
     overrides: {
       ...(options.spoolMaxBytes ? { spool: { dir: spoolDir, maxBytes: options.spoolMaxBytes } } : {}),
-      sink: {
-        produceTimeoutMs: 1500,
-        drainTimeoutMs: 5000,
-        maxBatchMessages: 500,
-        maxBatchBytes: 512 * 1024,
-        maxInFlight: 2,
-        drainBackoff: { minMs: 200, maxMs: 1000 },
-      },
+      sink: FAULT_TEST_SINK,
     },
   });
   await writeFile(edgeConfig, JSON.stringify(config));
@@ -188,16 +181,8 @@ export async function openPipeline(
     lockTtlMinutes: 1,
     logLevel: 'info',
     bus: { kind: 'kafka', brokers, clientId: 'reliability-loader' },
-    store: {
-      kind: 's3',
-      bucket: env.S3_BUCKET,
-      endpoint: env.S3_ENDPOINT,
-      region: env.S3_REGION,
-      forcePathStyle: true,
-      accessKeyId: env.S3_ACCESS_KEY,
-      secretAccessKey: env.S3_SECRET_KEY,
-    },
-    catalog: { kind: 'hive', host: env.HIVE_HOST, port: env.HIVE_PORT, auth: env.HIVE_AUTH },
+    store: stackStoreConfig(env),
+    catalog: stackCatalogConfig(env),
   };
   await writeFile(loaderConfig, JSON.stringify(loaderInput, null, 2));
   const children = new Set<ChildProcess>();

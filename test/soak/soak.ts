@@ -49,6 +49,10 @@
  * The default rate (600 events/s, about 40 requests/s) is what the 2-core
  * machine shared with other work sustains with room to spare: the edge
  * answers in a few ms, loads take a few seconds, and nothing is shed.
+ *
+ * Over 300 lines: the soak's driver, whose phases share one child process
+ * and its samples; traffic, sampling, report and verdict already live beside
+ * it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';

@@ -59,6 +59,7 @@ export type KafkaBusConfig = z.input<typeof kafkaBusConfigSchema>;
  * retry the retriable ones (a fresh broker's coordinator still loading, a
  * leader moving), and one that really fails surfaces as the operation's own
  * error, which its caller logs or answers. An error line means something is wrong.
+ * Exported for the scaled-out loader's group member (loader/scale-out/group-member.ts).
  */
 export function kafkajsLogCreator(logger: Logger) {
   return () =>

@@ -3,24 +3,14 @@
  * over message.max.bytes (1 MiB by default) is refused whole, so a large
  * produce goes as consecutive slices, in order. Used by both Kafka adapters.
  */
+import { splitBatches } from '../../batches.ts';
 import type { BusMessage } from '../bus.ts';
 
 /** Consecutive slices of at most `maxBytes` of keys and values (at least one message each). */
 export function chunksOf(messages: BusMessage[], maxBytes: number): BusMessage[][] {
-  const chunks: BusMessage[][] = [];
-  let chunk: BusMessage[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size =
-      (m.key?.length ?? 0) + (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length);
-    if (chunk.length > 0 && bytes + size > maxBytes) {
-      chunks.push(chunk);
-      chunk = [];
-      bytes = 0;
-    }
-    chunk.push(m);
-    bytes += size;
-  }
-  if (chunk.length > 0) chunks.push(chunk);
-  return chunks;
+  return splitBatches(messages, {
+    maxBytes,
+    size: (m) =>
+      (m.key?.length ?? 0) + (typeof m.value === 'string' ? Buffer.byteLength(m.value) : m.value.length),
+  });
 }

@@ -40,7 +40,7 @@ function segmentFileName(baseOffset: number, extension: 'log' | 'index'): string
   return `${String(baseOffset).padStart(20, '0')}.${extension}`;
 }
 
-export class SegmentCorruptError extends Error {}
+class SegmentCorruptError extends Error {}
 
 export class SegmentFile {
   readonly baseOffset: number;

@@ -6,14 +6,14 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { CatalogError } from '../../errors.ts';
 import { DirObjectStore } from '../../object-store/dir/dir-object-store.ts';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../../object-store/object-store.ts';
+import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../../object-store/object-store.ts';
 import { CONTRACT_COLUMNS, type QueryEngineFixture } from '../contract-fixture.ts';
 import { runMetastoreContract } from '../metastore.contract.ts';
 import { runQueryEngineContract } from '../query-engine.contract.ts';
 import { DuckDbCatalog } from './duckdb-catalog.ts';
 
 /**
- * A directory store that names its locations like S3 (`s3a://…`), so the
+ * A directory store that locates its keys in an S3 bucket, so the
  * catalog must fetch files through the store as it does for real S3: the
  * mirrored read path without a server (the real one runs in the integration test).
  */
@@ -37,8 +37,8 @@ class RemoteNamedStore implements ObjectStore {
   getStream(key: string) {
     return this.inner.getStream(key);
   }
-  location(key: string) {
-    return `s3a://test-bucket/${key}`;
+  location(key: string): StoreLocation {
+    return { kind: 's3', bucket: 'test-bucket', key };
   }
 }
 
@@ -232,7 +232,9 @@ describe('DuckDbCatalog', () => {
         location: store.location('t'),
       });
       await expect(
-        catalog.addPartitions('outside_t', [{ values: { dt: 'x' }, location: '/etc' }]),
+        catalog.addPartitions('outside_t', [
+          { values: { dt: 'x' }, location: { kind: 'dir', path: '/etc' } },
+        ]),
       ).rejects.toMatchObject({ code: 'unsupported_location' });
     });
   });

@@ -21,18 +21,20 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import pMap from 'p-map';
 import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import type { ObjectStore } from '../../object-store/object-store.ts';
+import type { ObjectStore, StoreLocation } from '../../object-store/object-store.ts';
 import { duckdbIdentifier } from '../../sql/identifier.ts';
 import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
 import { assertLocation, assertTableDef, partitionName, partitionValues } from '../partition-spec.ts';
 import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.ts';
 import { SessionPool } from '../session-pool.ts';
 import { type DuckDbEngine, openDuckDbEngine } from './duckdb-engine.ts';
+import { duckdbLocation, storedLocation } from './duckdb-location.ts';
 import { type CatalogMetadata, MetadataFile, type StoredTable } from './duckdb-metadata.ts';
 import { runSelect } from './duckdb-query.ts';
-import { localPath, ReadFarm } from './duckdb-read-farm.ts';
+import { ReadFarm } from './duckdb-read-farm.ts';
 import { duckdbString, materializedTableSql, type SchemaGroup, viewSql } from './duckdb-views.ts';
 
 export interface DuckDbCatalogOptions {
@@ -119,7 +121,8 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   }
 
   static async create(options: DuckDbCatalogOptions): Promise<DuckDbCatalog> {
-    const storeRoot = localPath(options.store.location(''));
+    const root = options.store.location('');
+    const storeRoot = root.kind === 'dir' ? root.path : null;
     const dataDirectories = (options.dataDirectories ?? (storeRoot ? [storeRoot] : [])).map((d) =>
       resolve(d),
     );
@@ -152,7 +155,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         name: table.name,
         columns: table.columns.map((c) => ({ name: c.name, type: c.type })),
         partitionedBy: [...table.partitionedBy],
-        location: table.location,
+        location: duckdbLocation(table.location),
         partitions: {},
       };
       return true;
@@ -171,7 +174,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         // in other processes to relist it (late data adds files to it).
         stored.partitions[name] = {
           values: spec(stored, partition.values),
-          location: existing?.location ?? partition.location,
+          location: existing?.location ?? duckdbLocation(partition.location),
           revision: metadata.revision + 1,
         };
       }
@@ -185,7 +188,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
       const stored = this.tableOf(metadata, table);
       stored.partitions[partitionName(stored.partitionedBy, partition.values)] = {
         values: spec(stored, partition.values),
-        location: partition.location,
+        location: duckdbLocation(partition.location),
         revision: metadata.revision + 1,
       };
       return true;
@@ -255,14 +258,13 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     return stored;
   }
 
-  private assertReadableLocation(location: string): void {
+  private assertReadableLocation(location: StoreLocation): void {
     assertLocation(location);
-    const local = localPath(location);
-    if (local === null) return; // remote: mirrored into the farm
-    const path = resolve(local);
+    if (location.kind === 's3') return; // mirrored into the farm through the store
+    const path = resolve(location.path);
     if (!this.dataDirectories.some((dir) => path === dir || path.startsWith(`${dir}${sep}`))) {
       throw new CatalogError(
-        `DuckDB may not read ${location}: outside its data directories ${this.dataDirectories.join(', ')}`,
+        `DuckDB may not read ${location.path}: outside its data directories ${this.dataDirectories.join(', ')}`,
         {
           code: 'unsupported_location',
           status: 400,
@@ -320,11 +322,15 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         this.viewColumns.get(table.name) === columns
       )
         continue;
-      await forEachLimited(stale, LISTING_CONCURRENCY, async (name) => {
-        const partition = table.partitions[name]!;
-        const files = await this.farm.partitionFiles(table.name, name, partition.location);
-        cached.set(name, { revision: partition.revision, location: partition.location, files });
-      });
+      await pMap(
+        stale,
+        async (name) => {
+          const partition = table.partitions[name]!;
+          const files = await this.farm.partitionFiles(table.name, name, readLocation(partition.location));
+          cached.set(name, { revision: partition.revision, location: partition.location, files });
+        },
+        { concurrency: LISTING_CONCURRENCY },
+      );
       for (const name of removed) cached.delete(name);
       this.partitionFiles.set(table.name, cached);
       await this.rebuildView(
@@ -406,10 +412,13 @@ function spec(table: StoredTable, values: PartitionSpec['values']): Record<strin
   return Object.fromEntries(table.partitionedBy.map((key, i) => [key, ordered[i]!]));
 }
 
-async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
+/** The location a partition's stored name stands for; a name this adapter never writes is corrupt metadata. */
+function readLocation(name: string): StoreLocation {
+  const location = storedLocation(name);
+  if (location === null) {
+    throw new CatalogError(`The DuckDB catalog metadata names an unreadable location ${name}`, {
+      code: 'corrupt_metadata',
+    });
+  }
+  return location;
 }

@@ -16,16 +16,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
 import { CatalogError } from '../../errors.ts';
-import type { ObjectStore } from '../../object-store/object-store.ts';
+import type { ObjectStore, StoreLocation } from '../../object-store/object-store.ts';
+import { duckdbLocation } from './duckdb-location.ts';
 
 export interface ReadFarmOptions {
   /** This process's farm directory (the engine's scratch directory removes it at close). */
   root: string;
-  /** The store remote locations live in; its `location('')` is the prefix they start with. */
+  /** The store remote locations live in: they lie under its `location('')`. */
   store?: ObjectStore;
 }
 
@@ -39,10 +39,9 @@ export class ReadFarm {
   }
 
   /** The farm paths of the partition's files, linked or downloaded as needed. */
-  async partitionFiles(table: string, partitionName: string, location: string): Promise<string[]> {
+  async partitionFiles(table: string, partitionName: string, location: StoreLocation): Promise<string[]> {
     const dir = join(this.root, table, partitionName);
-    const localDir = localPath(location);
-    if (localDir !== null) return this.linkLocal(dir, localDir);
+    if (location.kind === 'dir') return this.linkLocal(dir, location.path);
     return this.mirrorRemote(dir, location);
   }
 
@@ -67,18 +66,21 @@ export class ReadFarm {
     return out;
   }
 
-  private async mirrorRemote(dir: string, location: string): Promise<string[]> {
+  private async mirrorRemote(dir: string, location: StoreLocation & { kind: 's3' }): Promise<string[]> {
     const store = this.store;
-    const root = store?.location('') ?? '';
-    const base = root.endsWith('/') ? root : `${root}/`;
-    const normalized = location.endsWith('/') ? location : `${location}/`;
-    if (!store || !normalized.startsWith(base)) {
+    const root = store?.location('');
+    if (
+      !store ||
+      root?.kind !== 's3' ||
+      root.bucket !== location.bucket ||
+      !asPrefix(location.key).startsWith(asPrefix(root.key))
+    ) {
       throw new CatalogError(
-        `DuckDB cannot read ${location}: not a local path and not inside the object store ${root || '(none given)'}`,
+        `DuckDB cannot read ${duckdbLocation(location)}: not inside the object store ${root ? duckdbLocation(root) : '(none given)'}`,
         { code: 'unsupported_location', status: 400 },
       );
     }
-    const prefix = normalized.slice(base.length);
+    const prefix = asPrefix(location.key).slice(asPrefix(root.key).length);
     const out: string[] = [];
     for await (const object of store.list(prefix)) {
       const name = object.key.slice(prefix.length);
@@ -106,10 +108,9 @@ export class ReadFarm {
   }
 }
 
-/** A local directory for '/abs/path' and 'file:///abs/path' locations, else null. */
-export function localPath(location: string): string | null {
-  if (location.startsWith('file:')) return fileURLToPath(location);
-  return isAbsolute(location) ? location : null;
+/** The key as a prefix of the keys below it: '' (the bucket's root) or ending in '/'. */
+function asPrefix(key: string): string {
+  return key === '' || key.endsWith('/') ? key : `${key}/`;
 }
 
 async function visibleFiles(dir: string): Promise<string[]> {

@@ -36,7 +36,7 @@ export interface SchemaGroup {
  * `union_by_name`, DuckDB binds the files from the first one's schema instead
  * of reading every footer at each query (200–370 ms over 2,000 files).
  */
-export function parquetSource(table: StoredTable, files: readonly string[]): string {
+function parquetSource(table: StoredTable, files: readonly string[]): string {
   const hiveTypes = table.partitionedBy.map((column) => `${duckdbString(column)}: VARCHAR`).join(', ');
   return `read_parquet([${files.map(duckdbString).join(', ')}], hive_partitioning = true, hive_types = {${hiveTypes}})`;
 }
@@ -65,7 +65,7 @@ function groupSelect(table: StoredTable, group: SchemaGroup | null): string {
  * that no file has yet reads as NULL, as Hive does. With no files it is empty
  * but typed, so queries still bind.
  */
-export function tableSelect(table: StoredTable, groups: readonly SchemaGroup[]): string {
+function tableSelect(table: StoredTable, groups: readonly SchemaGroup[]): string {
   if (groups.length === 0) return groupSelect(table, null);
   return groups.map((group) => groupSelect(table, group)).join(' UNION ALL ');
 }

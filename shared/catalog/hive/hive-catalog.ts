@@ -17,14 +17,16 @@ import hive from 'hive-driver';
 import pRetry from 'p-retry';
 import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
-import { bindHiveParams, hiveStringLiteral } from '../../sql/hive-literal.ts';
+import { bindHiveParams } from '../../sql/hive-literal.ts';
 import { hiveIdentifier } from '../../sql/identifier.ts';
 import type { Metastore, PartitionSpec, TableDef } from '../metastore.ts';
-import { assertLocation, assertTableDef, parsePartitionName, partitionValues } from '../partition-spec.ts';
+import { assertTableDef, parsePartitionName } from '../partition-spec.ts';
 import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.ts';
 import { SessionPool } from '../session-pool.ts';
 import { describe, HiveConnection, type HiveEndpoint } from './hive-connection.ts';
+import { locationLiteral, partitionClause } from './hive-ddl.ts';
 import { decodeRows, type HiveRowSet, type HiveSchema } from './hive-rows.ts';
+import { cancelled, statementError } from './hive-statement-errors.ts';
 
 export interface HiveCatalogOptions extends HiveEndpoint {
   /** Database the tables live in; `default` when absent. */
@@ -115,7 +117,7 @@ export class HiveCatalog implements Metastore, QueryEngine {
     await this.execute(
       `CREATE EXTERNAL TABLE IF NOT EXISTS ${hiveIdentifier(table.name)} (${columns})` +
         (partitions ? ` PARTITIONED BY (${partitions})` : '') +
-        ` STORED AS PARQUET LOCATION ${hiveStringLiteral(table.location)}`,
+        ` STORED AS PARQUET LOCATION ${locationLiteral(table.location)}`,
     );
     const missing = await this.missingColumns(table);
     if (missing.length === 0) return;
@@ -263,47 +265,4 @@ export class HiveCatalog implements Metastore, QueryEngine {
       await connection.call('closeOperation', operation.close(), 5_000).catch(() => undefined);
     }
   }
-}
-
-function partitionClause(values: Record<string, string>): string {
-  // Keys in the caller's order are checked against nothing here (Hive checks them against the table);
-  // values are held to the same narrow pattern as on every engine.
-  const keys = Object.keys(values);
-  const checked = partitionValues(keys, values);
-  return `PARTITION (${keys.map((k, i) => `${hiveIdentifier(k)}=${hiveStringLiteral(checked[i]!)}`).join(', ')})`;
-}
-
-function locationLiteral(location: string): string {
-  assertLocation(location);
-  return hiveStringLiteral(location);
-}
-
-/**
- * A failed statement, with the server's message. SQLSTATE 42xxx (syntax,
- * semantics: the query's fault) is a 400; 08xxx, which HiveServer2 reports for
- * execution failures such as an unreachable S3, is retriable.
- */
-function statementError(error: unknown, sql: string, failure = 'failed'): CatalogError {
-  if (error instanceof CatalogError) return error;
-  const sqlState =
-    typeof error === 'object' && error !== null && 'sqlState' in error ? String(error.sqlState) : '';
-  const message = describe(error) || '(no message; see the HiveServer2 log)';
-  const invalid = sqlState.startsWith('42');
-  const retriable = sqlState.startsWith('08');
-  return new CatalogError(`Hive statement ${failure}: ${message}\n  ${sql.slice(0, 500)}`, {
-    code: invalid ? 'invalid_query' : 'query_failed',
-    status: invalid ? 400 : retriable ? 503 : 500,
-    retriable,
-    cause: error,
-  });
-}
-
-function cancelled(timedOut: boolean, timeoutMs: number, cause: unknown): CatalogError {
-  return timedOut
-    ? new CatalogError(`The Hive statement took over ${timeoutMs} ms and was cancelled`, {
-        code: 'timeout',
-        status: 504,
-        cause,
-      })
-    : new CatalogError('The Hive statement was cancelled', { code: 'cancelled', status: 499, cause });
 }

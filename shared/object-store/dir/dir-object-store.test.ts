@@ -13,9 +13,9 @@ runObjectStoreContract('directory', async () => {
 describe('DirObjectStore', () => {
   it('locates keys as absolute filesystem paths', () => {
     const store = new DirObjectStore({ root: 'relative/root' });
-    expect(isAbsolute(store.location('a/b'))).toBe(true);
-    expect(store.location('a/b')).toBe(join(store.root, 'a/b'));
-    expect(store.location('')).toBe(store.root);
+    expect(isAbsolute(store.root)).toBe(true);
+    expect(store.location('a/b')).toEqual({ kind: 'dir', path: join(store.root, 'a/b') });
+    expect(store.location('')).toEqual({ kind: 'dir', path: store.root });
   });
 
   it('leaves no temp files or empty directories behind', async () => {

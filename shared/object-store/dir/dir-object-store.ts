@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey, TEMP_SUFFIX } from '../object-key.ts';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../object-store.ts';
+import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../object-store.ts';
 import { mapStreamErrors } from '../stream-errors.ts';
 
 export interface DirObjectStoreOptions {
@@ -128,9 +128,9 @@ export class DirObjectStore implements ObjectStore {
     return deleted + batch.length;
   }
 
-  location(key: string): string {
+  location(key: string): StoreLocation {
     assertKeyPrefix(key);
-    return key === '' ? this.root : join(this.root, key);
+    return { kind: 'dir', path: key === '' ? this.root : join(this.root, key) };
   }
 
   private pathOf(key: string): string {

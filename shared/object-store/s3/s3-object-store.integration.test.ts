@@ -33,12 +33,14 @@ runObjectStoreContract('s3 (s3proxy)', async () => {
 });
 
 describe('S3ObjectStore', () => {
-  it('locates keys as s3a:// URLs under bucket and prefix', () => {
+  it('locates keys by bucket and whole key, prefix included', () => {
     const store = storeUnder('base/dir');
-    expect(store.location('events/dt=2026-11-25')).toBe(
-      `s3a://${store.bucket}/base/dir/events/dt=2026-11-25`,
-    );
-    expect(store.location('')).toBe(`s3a://${store.bucket}/base/dir/`);
+    expect(store.location('events/dt=2026-11-25')).toEqual({
+      kind: 's3',
+      bucket: store.bucket,
+      key: 'base/dir/events/dt=2026-11-25',
+    });
+    expect(store.location('')).toEqual({ kind: 's3', bucket: store.bucket, key: 'base/dir/' });
     store.close();
   });
 

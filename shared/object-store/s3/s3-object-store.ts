@@ -24,7 +24,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey } from '../object-key.ts';
-import type { ObjectInfo, ObjectStore, PutOptions } from '../object-store.ts';
+import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../object-store.ts';
 import { mapStreamErrors } from '../stream-errors.ts';
 
 export interface S3ObjectStoreOptions {
@@ -222,10 +222,9 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  /** `s3a://bucket/prefix/key`: the scheme Hadoop's S3A filesystem (Hive, Spark) reads. */
-  location(key: string): string {
+  location(key: string): StoreLocation {
     assertKeyPrefix(key);
-    return `s3a://${this.bucket}/${this.fullKey(key)}`;
+    return { kind: 's3', bucket: this.bucket, key: this.fullKey(key) };
   }
 
   /** Creates the bucket when it does not exist (start-up of one-bucket deployments and tests). */
