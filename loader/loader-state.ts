@@ -145,6 +145,19 @@ export class LoaderState {
     return state?.prefix ?? this.#layout.partitionPrefix('events', hour);
   }
 
+  /** eventsLocation, each hour read once: for a load, during which no hour moves (a replay's swap comes after). */
+  eventsLocations(): (hour: Hour) => Promise<string> {
+    const seen = new Map<Hour, Promise<string>>();
+    return (hour) => {
+      let prefix = seen.get(hour);
+      if (!prefix) {
+        prefix = this.eventsLocation(hour);
+        seen.set(hour, prefix);
+      }
+      return prefix;
+    };
+  }
+
   setEventsLocation(hour: Hour, prefix: string): Promise<void> {
     return writeJson(this.#store, this.#layout.locationStateKey(hour), { prefix });
   }

@@ -21,15 +21,7 @@ export interface RunOptions {
 
 export async function runOnce(deps: LoaderDeps, options: RunOptions = {}): Promise<RunResult> {
   return recordedLoad(deps, 'run', 'run', [], async ({ state, result, lock }) => {
-    const locations = new Map<Hour, Promise<string>>();
-    const locate = (hour: Hour): Promise<string> => {
-      let p = locations.get(hour);
-      if (!p) {
-        p = state.eventsLocation(hour);
-        locations.set(hour, p);
-      }
-      return p;
-    };
+    const locate = state.eventsLocations();
     await load(deps, state, result, {
       command: 'run',
       ranges: () => planRanges(deps, state),

@@ -9,14 +9,12 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { createZstdDecompress } from 'node:zlib';
-import type { ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../../shared/bus/bus.ts';
-import { BusError } from '../../shared/errors.ts';
+import type { ConsumedMessage, EventBus } from '../../shared/bus/bus.ts';
 import type { ObjectStore } from '../../shared/object-store/object-store.ts';
 import type { Hour, WarehouseLayout } from '../layout.ts';
+import { inBatches, ReadOnlyBus } from '../read-only-bus.ts';
 import type { PartitionRange } from '../steps/plan.ts';
 import { archiveHourPrefix, messageOfEnvelope, parseArchiveKey } from './archive-format.ts';
-
-const BATCH = 1000;
 
 /** The lines of a text stream, decompressed first when `zstd`. */
 export function linesOf(body: Readable, zstd: boolean): AsyncIterable<string> {
@@ -44,14 +42,13 @@ interface ArchiveObject {
   firstOffset: number;
 }
 
-export class ArchiveBus implements EventBus {
+export class ArchiveBus extends ReadOnlyBus {
   readonly #store: ObjectStore;
-  readonly #real: EventBus;
   readonly #byPartition = new Map<number, ArchiveObject[]>();
 
   private constructor(store: ObjectStore, real: EventBus) {
+    super(real, 'the archive');
     this.#store = store;
-    this.#real = real;
   }
 
   /** The archive objects of `topic` in the bus hours `hours`. */
@@ -93,45 +90,15 @@ export class ArchiveBus implements EventBus {
     return n;
   }
 
-  async *read(_topic: string, partition: number, from: number, to: number): AsyncIterable<ConsumedMessage[]> {
-    let batch: ConsumedMessage[] = [];
-    for (const object of this.#byPartition.get(partition) ?? []) {
-      for await (const m of archiveMessages(this.#store, object.key)) {
-        if (m.offset < from || m.offset >= to) continue;
-        batch.push(m);
-        if (batch.length >= BATCH) {
-          yield batch;
-          batch = [];
-        }
-      }
-    }
-    if (batch.length > 0) yield batch;
+  read(_topic: string, partition: number, from: number, to: number): AsyncIterable<ConsumedMessage[]> {
+    const objects = this.#byPartition.get(partition) ?? [];
+    const store = this.#store;
+    return inBatches(
+      (async function* () {
+        for (const object of objects) yield* archiveMessages(store, object.key);
+      })(),
+      from,
+      to,
+    );
   }
-
-  async watermarks(): Promise<PartitionOffsets[]> {
-    return this.ranges().map((r) => ({ partition: r.partition, low: r.from, high: r.to }));
-  }
-
-  offsetsForTime(): Promise<PartitionOffset[]> {
-    throw new BusError('the archive is read by hour, not by timestamp', { code: 'unsupported' });
-  }
-
-  ensureTopic(): Promise<void> {
-    throw new BusError('the archive is read-only', { code: 'unsupported' });
-  }
-
-  produce(): Promise<void> {
-    throw new BusError('the archive is read-only', { code: 'unsupported' });
-  }
-
-  committed(group: string, topic: string): Promise<PartitionOffset[]> {
-    return this.#real.committed(group, topic);
-  }
-
-  commit(group: string, topic: string, offsets: PartitionOffset[]): Promise<void> {
-    return this.#real.commit(group, topic, offsets);
-  }
-
-  /** The real bus is the caller's to close. */
-  async close(): Promise<void> {}
 }

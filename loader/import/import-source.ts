@@ -24,10 +24,11 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip, createZstdDecompress } from 'node:zlib';
-import type { ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../../shared/bus/bus.ts';
-import { BusError, InputError } from '../../shared/errors.ts';
+import type { ConsumedMessage, EventBus } from '../../shared/bus/bus.ts';
+import { InputError } from '../../shared/errors.ts';
 import type { ObjectStore } from '../../shared/object-store/object-store.ts';
 import { messageOfEnvelope } from '../archive/archive-format.ts';
+import { inBatches, ReadOnlyBus } from '../read-only-bus.ts';
 import type { PartitionRange } from '../steps/plan.ts';
 
 export interface ImportSource {
@@ -42,7 +43,6 @@ export interface ImportSource {
 export const NO_TIME = 'no receivedAt, timestamp, originalTimestamp or sentAt to place it in an hour';
 
 const encoder = new TextEncoder();
-const BATCH = 1000;
 
 function sourceOf(name: string, open: () => Promise<Readable>): ImportSource {
   return { name, id: createHash('sha256').update(name).digest('hex').slice(0, 12), open };
@@ -127,15 +127,14 @@ export function importMessage(
 }
 
 /** The sources as a read-only bus: partition = source, offset = line number (from 0). */
-export class ImportBus implements EventBus {
+export class ImportBus extends ReadOnlyBus {
   readonly #sources: ImportSource[];
   readonly #project: string | undefined;
-  readonly #real: EventBus;
 
   constructor(sources: ImportSource[], project: string | undefined, real: EventBus) {
+    super(real, 'an import');
     this.#sources = sources;
     this.#project = project;
-    this.#real = real;
   }
 
   ranges(): PartitionRange[] {
@@ -150,43 +149,15 @@ export class ImportBus implements EventBus {
       input: decompressed(source.name, await source.open()),
       crlfDelay: Number.POSITIVE_INFINITY,
     });
-    let offset = -1;
-    let batch: ConsumedMessage[] = [];
-    for await (const line of lines) {
-      offset++;
-      if (offset < from || offset >= to || line.trim() === '') continue;
-      batch.push({ partition, offset, ...importMessage(line, this.#project) });
-      if (batch.length >= BATCH) {
-        yield batch;
-        batch = [];
+    const project = this.#project;
+    const messages = async function* (): AsyncIterable<ConsumedMessage> {
+      let offset = -1;
+      for await (const line of lines) {
+        offset++;
+        if (offset < from || offset >= to || line.trim() === '') continue;
+        yield { partition, offset, ...importMessage(line, project) };
       }
-    }
-    if (batch.length > 0) yield batch;
+    };
+    yield* inBatches(messages(), from, to);
   }
-
-  async watermarks(): Promise<PartitionOffsets[]> {
-    return this.ranges().map((r) => ({ partition: r.partition, low: r.from, high: r.to }));
-  }
-
-  offsetsForTime(): Promise<PartitionOffset[]> {
-    throw new BusError('an import is read whole, not by timestamp', { code: 'unsupported' });
-  }
-
-  ensureTopic(): Promise<void> {
-    throw new BusError('an import is read-only', { code: 'unsupported' });
-  }
-
-  produce(): Promise<void> {
-    throw new BusError('an import is read-only', { code: 'unsupported' });
-  }
-
-  committed(group: string, topic: string): Promise<PartitionOffset[]> {
-    return this.#real.committed(group, topic);
-  }
-
-  commit(group: string, topic: string, offsets: PartitionOffset[]): Promise<void> {
-    return this.#real.commit(group, topic, offsets);
-  }
-
-  async close(): Promise<void> {}
 }

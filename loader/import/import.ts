@@ -12,7 +12,7 @@
  * recomputed; import again.
  */
 import { CompactionQueue } from '../compaction/compaction-queue.ts';
-import { type Hour, hourLabel } from '../layout.ts';
+import { hourLabel } from '../layout.ts';
 import { load, recordedLoad } from '../load.ts';
 import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
 import type { RunResult } from '../loader-state.ts';
@@ -39,15 +39,7 @@ export async function importEvents(deps: LoaderDeps, options: ImportOptions): Pr
     'import sources',
   );
   return recordedLoad(source, 'import', `import ${options.from}`, [], async ({ state, result }) => {
-    const locations = new Map<Hour, Promise<string>>();
-    const locate = (hour: Hour): Promise<string> => {
-      let p = locations.get(hour);
-      if (!p) {
-        p = state.eventsLocation(hour);
-        locations.set(hour, p);
-      }
-      return p;
-    };
+    const locate = state.eventsLocations();
     const id = (partition: number) => (sources[partition] as { id: string }).id;
     await load(source, state, result, {
       command: 'import',
