@@ -3,7 +3,6 @@
  * every test uses its own topic, prefix and table names, and cleans up).
  * Counts are read back through hive-driver (HiveCatalog).
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +20,7 @@ import {
   type RealPorts,
   writeLoaderConfig,
 } from './fixtures/real-ports.ts';
+import { spawnLoader } from './fixtures/spawn-loader.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { parseHour } from './layout.ts';
 import type { LoaderDeps } from './loader-deps.ts';
@@ -217,12 +217,12 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
       const events = threeHours(2000, crashAt === 'after-upload' ? 303 : 404);
       await h.produce(events.slice(0, 1400));
       const config = await writeLoaderConfig(dir, env, { ...h.deps.settings, maxRowsPerFile: 200 });
-      const crashed = await runCli(config, { LOADER_CRASH_AT: crashAt });
+      const crashed = await spawnLoader(config, ['run'], { LOADER_CRASH_AT: crashAt });
       expect(crashed.signal).toBe('SIGKILL');
       expect(await ports.bus.committed(h.deps.settings.group, h.deps.settings.topic)).toEqual([]);
       // More events before the re-run, and a different file size, so not every name is overwritten.
       await h.produce(events.slice(1400));
-      const rerun = await runCli(await writeLoaderConfig(dir, env, h.deps.settings), {});
+      const rerun = await spawnLoader(await writeLoaderConfig(dir, env, h.deps.settings));
       expect(rerun, rerun.stderr).toMatchObject({ code: 0 });
       expect(await h.countsByHour()).toEqual(expectedCounts(events));
       const [all] = await h.query(
@@ -234,21 +234,3 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
     });
   }
 });
-
-function runCli(
-  config: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['loader/cli.ts', '-c', config, 'run'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}

@@ -13,7 +13,6 @@
  *   failover): loaded once, because its key sends it to the same partition
  *   number of both topics, which one process owns.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +28,7 @@ import {
   type RealPorts,
   writeLoaderConfig,
 } from './fixtures/real-ports.ts';
+import { spawnLoader } from './fixtures/spawn-loader.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { WarehouseLayout } from './layout.ts';
 import { LoaderState } from './loader-state.ts';
@@ -37,27 +37,6 @@ import { dataFilesAt } from './steps/rollup.ts';
 
 // Kafka refuses timestamps an hour ahead of its clock: the test's hours are the last few before now.
 const T0 = (Math.floor(Date.now() / 3_600_000) - 6) * 3_600_000;
-
-interface Exit {
-  code: number | null;
-  signal: string | null;
-  stderr: string;
-}
-
-function runCli(config: string, env: Record<string, string> = {}): Promise<Exit> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['loader/cli.ts', '-c', config, 'run'], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
 
 describe('scaled-out loaders: one consumer group, slots per process', () => {
   let env: StackEnv;
@@ -161,15 +140,15 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     const dying = await scaledConfig(h, 'dying', { maxRowsPerFile: 40 });
     const normal = await scaledConfig(h, 'normal');
     const [killed, b, c] = await Promise.all([
-      runCli(dying, { LOADER_CRASH_AT: 'after-upload' }),
-      runCli(normal),
-      runCli(normal),
+      spawnLoader(dying, ['run'], { LOADER_CRASH_AT: 'after-upload' }),
+      spawnLoader(normal),
+      spawnLoader(normal),
     ]);
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
     expect(b, b.stderr).toMatchObject({ code: 0 });
     expect(c, c.stderr).toMatchObject({ code: 0 });
 
-    const settle = await runCli(normal);
+    const settle = await spawnLoader(normal);
     expect(settle, settle.stderr).toMatchObject({ code: 0 });
 
     // Every slot committed in its own record, and no load left unsettled.
@@ -236,7 +215,7 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     const config = await scaledConfig(h, 'regions', {
       scaleOut: { enabled: true, sessionTimeoutMs: 6000, topicPattern: `${id}\\..*\\.events` },
     });
-    const [one, two] = await Promise.all([runCli(config), runCli(config)]);
+    const [one, two] = await Promise.all([spawnLoader(config), spawnLoader(config)]);
     expect(one, one.stderr).toMatchObject({ code: 0 });
     expect(two, two.stderr).toMatchObject({ code: 0 });
     const [all] = await h.query(

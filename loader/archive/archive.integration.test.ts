@@ -6,7 +6,6 @@
  * equal row for row, every column, through HiveServer2. A Segment export on
  * the object store imports into its hours, and importing it twice adds nothing.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +22,7 @@ import {
   type RealPorts,
   writeLoaderConfig,
 } from '../fixtures/real-ports.ts';
+import { spawnLoader } from '../fixtures/spawn-loader.ts';
 import { syntheticEvents } from '../fixtures/synthetic-events.ts';
 import { hourLabel } from '../layout.ts';
 import { runOnce } from '../run-once.ts';
@@ -31,25 +31,6 @@ import { archiveMessages } from './archive-read.ts';
 // Kafka 4 refuses timestamps more than an hour ahead of its clock: the test's hours are the last few before now.
 const H0 = Math.floor(Date.now() / 3_600_000) - 6;
 const T0 = H0 * 3_600_000;
-
-function cli(
-  config: string,
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number | null; signal: string | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['loader/cli.ts', '-c', config, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-}
 
 const plain = (m: ConsumedMessage) => ({ ...m, value: Buffer.from(m.value).toString('hex') });
 const byOffset = (a: ConsumedMessage, b: ConsumedMessage) => a.partition - b.partition || a.offset - b.offset;
@@ -136,9 +117,9 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
 
     const config = await writeLoaderConfig(dir, env, h.deps.settings);
     const range = ['replay', '--source', 'archive', '--from', hourLabel(H0), '--to', hourLabel(H0 + 2)];
-    const crashed = await cli(config, range, { LOADER_CRASH_AT: 'mid-swap' });
+    const crashed = await spawnLoader(config, range, { LOADER_CRASH_AT: 'mid-swap' });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
-    const replay = await cli(config, range);
+    const replay = await spawnLoader(config, range);
     expect(replay, replay.stderr).toMatchObject({ code: 0 });
 
     const after = await h.query(all);
@@ -174,7 +155,7 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     await ports.store.put(`${prefix}2026-01-01/part-0.gz`, gzipSync(`${lines.join('\n')}\n`));
     const config = await writeLoaderConfig(dir, env, h.deps.settings);
     for (const round of [1, 2]) {
-      const imported = await cli(config, ['import', prefix, '--project', 'acme']);
+      const imported = await spawnLoader(config, ['import', prefix, '--project', 'acme']);
       expect(imported, `round ${round}: ${imported.stderr}`).toMatchObject({ code: 0 });
       expect(await h.countsByHour()).toEqual({
         [hourLabel(H0)]: 60,
