@@ -27,9 +27,10 @@ Send an event:
   curl -u '${project.writeKey}:' -H 'content-type: application/json' \\
     -d '{"type":"track","event":"Hello","anonymousId":"me","properties":{"from":"curl"}}' ${run.edgeUrl}/v1/track
 
-Load it now instead of waiting for the schedule, then ask the API:
+Load it now instead of waiting for the schedule, then ask the API (curl's user agent is a bot's,
+and answers leave bots out unless asked with bots=include):
   curl -X POST -H 'authorization: Bearer ${run.controlToken}' ${run.controlUrl}/v1/loader/run
-  curl -H 'authorization: Bearer ${project.readKey}' '${run.insightsUrl}/v1/insights/top?from=${from}&to=${to}&dimension=event'
+  curl -H 'authorization: Bearer ${project.readKey}' '${run.insightsUrl}/v1/insights/top?from=${from}&to=${to}&dimension=event&bots=include'
 
 Fill it with a few days of demo traffic: npm run demo        Stop: Ctrl-C
 `;
