@@ -227,6 +227,15 @@ export async function withLock<T>(
     ttlMs: deps.settings.lockTtlMs,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  return whileRenewed(deps, lock, work);
+}
+
+/** Runs `work` with `lock` renewed every third of its TTL, then releases it. */
+export async function whileRenewed<T>(
+  deps: Pick<LoaderDeps, 'logger' | 'settings'>,
+  lock: HeldLock,
+  work: (lock: HeldLock) => Promise<T>,
+): Promise<T> {
   const renewal = setInterval(
     () => {
       lock.renew().catch((err: unknown) => deps.logger.error({ err }, 'lock renewal failed'));

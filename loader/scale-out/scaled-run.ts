@@ -10,7 +10,7 @@
  */
 import { hostname } from 'node:os';
 import { type CompactionResult, compactHours } from '../compaction/compact.ts';
-import { newRunId } from '../load.ts';
+import { newRunId, whileRenewed } from '../load.ts';
 import { type LoaderDeps, type LoadScope, layoutOf } from '../loader-deps.ts';
 import { LoaderState, newRunResult, type RunResult } from '../loader-state.ts';
 import { acquireLock, type HeldLock, LockBusyError } from '../object-store-lock.ts';
@@ -65,19 +65,7 @@ async function whileHolding<T>(
       for (const lock of held) await lock.release();
     },
   };
-  const renewal = setInterval(
-    () => {
-      all.renew().catch((err: unknown) => deps.logger.error({ err }, 'lock renewal failed'));
-    },
-    Math.max(1000, deps.settings.lockTtlMs / 3),
-  );
-  renewal.unref();
-  try {
-    return { value: await work(all) };
-  } finally {
-    clearInterval(renewal);
-    await all.release().catch((err: unknown) => deps.logger.warn({ err }, 'lock release failed'));
-  }
+  return { value: await whileRenewed(deps, all, work) };
 }
 
 function slotScope(
