@@ -207,7 +207,7 @@ export async function startLoader(
       }
       return result;
     } finally {
-      await loaderStatus(deps)
+      await loaderStatus(deps, passes.topics ? { topics: passes.topics } : {})
         .then((s) => metrics.lag(s.lag))
         .catch(() => undefined);
     }
@@ -243,7 +243,7 @@ export async function startLoader(
         maxTimeout: 2000,
         shouldRetry: ({ error }) => error instanceof LockBusyError,
       }),
-    status: () => loaderStatus(deps),
+    status: () => loaderStatus(deps, passes.topics ? { topics: passes.topics } : {}),
     runInBackground() {
       runNow().catch((err: unknown) => {
         if (!(err instanceof LockBusyError))
