@@ -84,6 +84,8 @@ export const scaleOutConfigSchema = z
       .optional(),
     /** A member silent this long leaves the group, and its partitions move to the others. */
     sessionTimeoutMs: z.number().int().min(6000).default(10_000),
+    /** How long a load waits for another process's rollups of an hour before leaving them to its next load. */
+    rollupLockWaitSeconds: z.number().positive().default(120),
   })
   .prefault({});
 
@@ -164,6 +166,7 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     readConcurrency: config.readConcurrency,
     convertConcurrency: config.convertConcurrency,
     archive: config.archive,
+    rollupLockWaitMs: config.scaleOut.rollupLockWaitSeconds * 1000,
     compaction: {
       enabled: config.compaction.enabled,
       graceMinutes: config.compaction.graceMinutes,

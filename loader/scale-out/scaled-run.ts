@@ -148,6 +148,8 @@ function addUp(loads: RunResult[], started: number): RunResult {
     for (const [step, s] of Object.entries(r.steps)) total.steps[step] = (total.steps[step] ?? 0) + s;
   }
   total.hours = [...new Set(loads.flatMap((r) => r.hours))].sort();
+  const deferred = [...new Set(loads.flatMap((r) => r.deferredRollups ?? []))].sort();
+  if (deferred.length > 0) total.deferredRollups = deferred;
   return total;
 }
 
