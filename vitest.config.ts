@@ -41,7 +41,8 @@ export default defineConfig({
       {
         // Two regions, central and MirrorMaker 2, private to the test (test/infra/regions.ts); the
         // shared stack (global setup, as the integration project's) for the S3 server and
-        // HiveServer2 the test loads central into. About 3-4 minutes on two cores.
+        // HiveServer2 the test loads central into. 3.5-6 minutes on two busy cores (the load into
+        // Hive about 45 s of it).
         test: {
           name: 'regions',
           include: ['test/regions/**/*.regions.test.ts'],
