@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EnrichedEvent, eventKey } from '../shared/event.ts';
 import { ROLLUP_TABLES } from '../shared/warehouse.ts';
 import { readStackEnv, type StackEnv } from '../test/infra/stack-env.ts';
+import { runLoaderCli } from './fixtures/embedded-cli.ts';
 import { expectedCounts, type LoaderHarness, loaderHarness, uniqueId } from './fixtures/loader-harness.ts';
 import {
   cleanupRealHarness,
@@ -33,6 +34,7 @@ import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { WarehouseLayout } from './layout.ts';
 import { LoaderState } from './loader-state.ts';
 import { lazyLoaderDuckDb, sqlString } from './parquet/loader-duckdb.ts';
+import type { LoaderStatus } from './status.ts';
 import { dataFilesAt } from './steps/rollup.ts';
 
 // Kafka refuses timestamps an hour ahead of its clock: the test's hours are the last few before now.
@@ -234,5 +236,16 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
         expect(record.offsets).toEqual([{ partition: m.partition, offset: m.high }]);
       }
     }
+    // `loader status` finds the topics by the pattern, as the loaders did, and reads every slot.
+    const status = runLoaderCli(config, ['status', '--json'], { LOG_LEVEL: 'error' });
+    expect(status.status, status.stderr).toBe(0);
+    const s = JSON.parse(status.stdout) as LoaderStatus;
+    expect(s).toMatchObject({ topic: `${eu}, ${us}`, lag: 0, lock: null, pendingRun: null });
+    expect(s.scaledOut?.slots.map((slot) => slot.topics.map((t) => [t.topic, t.lag]))).toEqual(
+      [0, 1, 2].map(() => [
+        [eu, 0],
+        [us, 0],
+      ]),
+    );
   }, 300_000);
 });
