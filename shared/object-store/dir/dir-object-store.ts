@@ -11,6 +11,7 @@ import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink }
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { fsyncDirectory } from '../../durable-write.ts';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey, TEMP_SUFFIX } from '../object-key.ts';
 import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../object-store.ts';
@@ -46,7 +47,8 @@ export class DirObjectStore implements ObjectStore {
       } else {
         await rename(temp, target);
       }
-      await syncDirectory(dir);
+      // The rename is durable only once the directory entry is on disk.
+      await fsyncDirectory(dir);
     } catch (error) {
       await rm(temp, { force: true });
       if (errnoOf(error) === 'EEXIST' && options.ifNoneMatch) {
@@ -207,16 +209,6 @@ export class DirObjectStore implements ObjectStore {
       }
       current = dirname(current);
     }
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // The rename is durable only once the directory entry is on disk.
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 
