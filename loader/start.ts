@@ -30,7 +30,7 @@ export interface LoaderMetrics {
   lag(value: number): void;
 }
 
-export function createLoaderMetrics(registry = new Registry()): LoaderMetrics {
+function createLoaderMetrics(registry = new Registry()): LoaderMetrics {
   const duration = new Histogram({
     name: 'loader_run_seconds',
     help: 'Duration of loader runs',

@@ -40,7 +40,7 @@ function parseCli(argv: string[]): CliOptions {
     .opts<CliOptions>();
 }
 
-export async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   const cli = parseCli(argv);
   const config = loadOneMachineConfig(cli, process.env);
   if (cli.check) {
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** Mistakes the user fixes (configuration, a port in use): a message, not a stack trace. */
-export function userError(err: unknown): string | null {
+function userError(err: unknown): string | null {
   if (err instanceof InputError) return err.message; // a ConfigError among them
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE' || code === 'EACCES')

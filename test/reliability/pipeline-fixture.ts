@@ -24,7 +24,7 @@ import { type StackEnv, stackCatalogConfig, stackStoreConfig } from '../infra/st
 const EDGE_ENTRY = fileURLToPath(new URL('../../edge/node.ts', import.meta.url));
 const LOADER_ENTRY = fileURLToPath(new URL('../../loader/cli.ts', import.meta.url));
 
-export const WRITE_AUTH = `Basic ${Buffer.from(`${IT_WRITE_KEY}:`).toString('base64')}`;
+const WRITE_AUTH = `Basic ${Buffer.from(`${IT_WRITE_KEY}:`).toString('base64')}`;
 
 /** What clients were told: the ids a 2xx acknowledged, and every status seen. */
 export class Acks {
