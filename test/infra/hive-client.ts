@@ -9,15 +9,18 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import hive from 'hive-driver';
+import {
+  CLIENT_PROTOCOL,
+  FAILED_STATES,
+  type HiveAuthSettings,
+  hiveAuthentication,
+  OPERATION_STATE,
+} from '../../shared/catalog/hive/hive-driver-protocol.ts';
 import { withTimeout } from './with-timeout.ts';
 
-export interface HiveConnection {
+export interface HiveConnection extends HiveAuthSettings {
   host: string;
   port: number;
-  /** Must match hive.server2.authentication: NOSASL, or NONE (plain SASL). */
-  auth: 'NOSASL' | 'NONE';
-  username?: string;
-  password?: string;
 }
 
 export type HiveRow = Record<string, unknown>;
@@ -32,27 +35,6 @@ export interface HiveSession {
   query(sql: string, options?: HiveQueryOptions): Promise<HiveRow[]>;
   close(): Promise<void>;
 }
-
-// TCLIService_types is untyped in hive-driver; these are the enum values we use from it.
-type OperationStateName =
-  | 'FINISHED_STATE'
-  | 'ERROR_STATE'
-  | 'CANCELED_STATE'
-  | 'CLOSED_STATE'
-  | 'TIMEDOUT_STATE'
-  | 'UKNOWN_STATE';
-const types = hive.thrift.TCLIService_types as {
-  TOperationState: Record<OperationStateName, number>;
-  TProtocolVersion: { HIVE_CLI_SERVICE_PROTOCOL_V10: number };
-};
-const { TOperationState } = types;
-const FAILED_STATES = new Map([
-  [TOperationState.ERROR_STATE, 'failed'],
-  [TOperationState.CANCELED_STATE, 'was canceled'],
-  [TOperationState.CLOSED_STATE, 'was closed'],
-  [TOperationState.TIMEDOUT_STATE, 'timed out'],
-  [TOperationState.UKNOWN_STATE, 'is in an unknown state'],
-]);
 
 /** Opens a session (connect and openSession under `connectTimeoutMs`). */
 export async function openHiveSession(
@@ -69,13 +51,7 @@ export async function openHiveSession(
       // Nothing to close yet.
     }
   };
-  const auth =
-    connection.auth === 'NOSASL'
-      ? new hive.auth.NoSaslAuthentication()
-      : new hive.auth.PlainTcpAuthentication({
-          username: connection.username ?? 'anonymous',
-          password: connection.password ?? 'anonymous',
-        });
+  const auth = hiveAuthentication(connection);
   const where = `${connection.host}:${connection.port}`;
   const session = await withTimeout(
     (async () => {
@@ -84,7 +60,7 @@ export async function openHiveSession(
         new hive.connections.TcpConnection(),
         auth,
       );
-      return client.openSession({ client_protocol: types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
+      return client.openSession({ client_protocol: CLIENT_PROTOCOL });
     })(),
     connectTimeoutMs,
     `hive-driver connect to ${where} (auth ${connection.auth})`,
@@ -103,8 +79,8 @@ export async function openHiveSession(
       try {
         for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
           const status = await operation.status(false);
-          const state = status.operationState ?? TOperationState.UKNOWN_STATE;
-          if (state === TOperationState.FINISHED_STATE) break;
+          const state = status.operationState ?? OPERATION_STATE.UKNOWN_STATE;
+          if (state === OPERATION_STATE.FINISHED_STATE) break;
           const failure = FAILED_STATES.get(state);
           if (failure)
             throw new Error(`Hive statement ${failure}: ${status.errorMessage ?? '(no message)'}\n  ${sql}`);
