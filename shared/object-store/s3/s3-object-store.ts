@@ -22,6 +22,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { chunked } from '../../batches.ts';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey } from '../object-key.ts';
 import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../object-store.ts';
@@ -180,17 +181,11 @@ export class S3ObjectStore implements ObjectStore {
   async deletePrefix(prefix: string): Promise<number> {
     assertKeyPrefix(prefix);
     let deleted = 0;
-    let batch: string[] = [];
-    for await (const object of this.listUnder(prefix)) {
-      batch.push(object.bucketKey);
-      if (batch.length >= DELETE_BATCH) {
-        await this.deleteBucketKeys(batch);
-        deleted += batch.length;
-        batch = [];
-      }
+    for await (const batch of chunked(this.listUnder(prefix), DELETE_BATCH)) {
+      await this.deleteBucketKeys(batch.map((object) => object.bucketKey));
+      deleted += batch.length;
     }
-    await this.deleteBucketKeys(batch);
-    return deleted + batch.length;
+    return deleted;
   }
 
   /** Keys as they are in the bucket, already checked (or listed from it, as folder markers are). */
