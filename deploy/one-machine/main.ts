@@ -6,9 +6,9 @@
  * in progress finishes, then everything closes; a second signal exits at once).
  */
 import { Command } from 'commander';
-import { CONFIG_EXIT_CODE } from '../../shared/config/config-error.ts';
 import { InputError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { runEntry } from '../../shared/runtime/entry.ts';
 import { stopOnSignals } from '../../shared/runtime/signals.ts';
 import { hideSecrets } from '../../shared/secret-display.ts';
 import { banner } from './banner.ts';
@@ -72,9 +72,5 @@ function userError(err: unknown): string | null {
 
 /** Runs `main`, turning a user's mistake into its message and exit code 2, anything else into a stack and 1. */
 export function runMain(argv: string[]): void {
-  main(argv).catch((err: unknown) => {
-    const message = userError(err);
-    process.stderr.write(`start: ${message ?? (err as Error).stack ?? String(err)}\n`);
-    process.exit(message === null ? 1 : CONFIG_EXIT_CODE);
-  });
+  runEntry('start', () => main(argv), userError);
 }
