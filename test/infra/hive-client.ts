@@ -10,10 +10,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import hive from 'hive-driver';
 import {
-  CLIENT_PROTOCOL,
+  connectSession,
   FAILED_STATES,
   type HiveAuthSettings,
-  hiveAuthentication,
   OPERATION_STATE,
 } from '../../shared/catalog/hive/hive-driver-protocol.ts';
 import { withTimeout } from './with-timeout.ts';
@@ -51,17 +50,9 @@ export async function openHiveSession(
       // Nothing to close yet.
     }
   };
-  const auth = hiveAuthentication(connection);
   const where = `${connection.host}:${connection.port}`;
   const session = await withTimeout(
-    (async () => {
-      await client.connect(
-        { host: connection.host, port: connection.port },
-        new hive.connections.TcpConnection(),
-        auth,
-      );
-      return client.openSession({ client_protocol: CLIENT_PROTOCOL });
-    })(),
+    connectSession(client, connection),
     connectTimeoutMs,
     `hive-driver connect to ${where} (auth ${connection.auth})`,
     closeClient,

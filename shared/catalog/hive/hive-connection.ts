@@ -10,7 +10,7 @@
  */
 import hive from 'hive-driver';
 import { CatalogError } from '../../errors.ts';
-import { CLIENT_PROTOCOL, type HiveAuthSettings, hiveAuthentication } from './hive-driver-protocol.ts';
+import { connectSession, type HiveAuthSettings } from './hive-driver-protocol.ts';
 
 export interface HiveEndpoint extends HiveAuthSettings {
   host: string;
@@ -53,17 +53,9 @@ export class HiveConnection {
     );
     client.on('close', () => markLost(new Error('HiveServer2 closed the connection')));
     client.on('timeout', () => markLost(new Error('HiveServer2 connection timed out')));
-    const auth = hiveAuthentication(endpoint);
     try {
       const session = await race(
-        (async () => {
-          await client.connect(
-            { host: endpoint.host, port: endpoint.port },
-            new hive.connections.TcpConnection(),
-            auth,
-          );
-          return client.openSession({ client_protocol: CLIENT_PROTOCOL });
-        })(),
+        connectSession(client, endpoint),
         lost,
         timeoutMs,
         `connect to HiveServer2 at ${where} (auth ${endpoint.auth}: it must match hive.server2.authentication)`,
