@@ -54,6 +54,11 @@ export const kafkaBusConfigSchema = z.strictObject({
    * configs that never name it parse to what they did before.
    */
   client: z.enum(['kafkajs', 'platformatic']).optional(),
+  /**
+   * Compression of produced record batches; absent, each producer's default (the edge's lz4, gzip
+   * otherwise). Every reader in the pipeline decodes all three.
+   */
+  compression: z.enum(['lz4', 'gzip', 'none']).optional(),
 });
 
 export const dirStoreConfigSchema = z.strictObject({ kind: z.literal('dir'), root: z.string().min(1) });

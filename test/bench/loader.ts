@@ -1,14 +1,20 @@
 /**
- * @module Benchmark: the loader on the real stack (Kafka → Parquet on S3,
- * registered in HiveServer2), against its two ceilings on the same events:
- * only consuming the range from Kafka (the read ceiling) and DuckDB turning
- * the same rows from NDJSON into Parquet (the write ceiling). Each phase
- * runs in its own child process, so its peak RSS and CPU seconds are its own.
- * The load also runs with `archive: false`, so the raw archive's cost is a
- * ratio measured in the same run.
+ * @module Benchmark: the loader from Kafka with the dir store and DuckDB
+ * catalog, and on the real stack (Parquet on S3, registered in HiveServer2),
+ * against its two ceilings on the same events: only consuming the range from
+ * Kafka (the read ceiling) and DuckDB turning the same rows from NDJSON into
+ * Parquet (the write ceiling). Then the bytes of its files against a DuckDB
+ * COPY of the same rows with the best settings tried, and the peak RSS of a
+ * load of one big hour (`--hour-count`, 5M by default) on the embedded
+ * adapters. The load also runs with `archive: false` and with
+ * `sortEvents: false`, so the raw archive's and the sort's costs are ratios
+ * measured in the same run. `--spark` adds Spark Structured Streaming on the
+ * same topic (test/bench/spark-baseline.ts), the tool a user would otherwise
+ * pick. Each phase runs in its own child process, so its peak RSS and CPU
+ * seconds are its own.
  *
- *   npm run bench:loader                   # 1,000,000 events
- *   npm run bench:loader -- --count 100000
+ *   npm run bench:loader                   # 1,000,000 events, a 5,000,000-event hour
+ *   npm run bench:loader -- --count 100000 --hour-count 500000 --spark
  *   npm run bench:loader -- --count 300000 --loaders 1,2,3
  *
  * `--loaders` measures scale-out instead (loader/README.md, "Scale-out"): for
@@ -32,7 +38,11 @@ import { syntheticEvents } from '../../loader/fixtures/synthetic-events.ts';
 import { openLoaderDuckDb } from '../../loader/parquet/loader-duckdb.ts';
 import { runOnce } from '../../loader/run-once.ts';
 import { toEventRow } from '../../loader/steps/map-event.ts';
+import { openLocalLogBus } from '../../shared/bus/local-log/local-log-bus.ts';
+import { DuckDbCatalog } from '../../shared/catalog/duckdb/duckdb-catalog.ts';
+import { DirObjectStore } from '../../shared/object-store/dir/dir-object-store.ts';
 import { readStackEnv } from '../infra/stack-env.ts';
+import { SPARK_COLUMNS, SPARK_VERSION, sparkBaseline } from './spark-baseline.ts';
 
 interface Phase {
   phase: string;
@@ -47,6 +57,8 @@ interface Phase {
 const PARTITIONS = 4;
 /** Scale-out runs: more partitions than processes, so 1, 2 and 3 processes each get whole slots. */
 const SCALE_OUT_PARTITIONS = 6;
+/** The loader's DuckDB memory limit for the big hour: with it, the whole process stays under 512 MB. */
+const HOUR_MEMORY_LIMIT = '256MB';
 
 function eventsFor(count: number) {
   // Spread over the last three hours (Kafka refuses timestamps far ahead of its clock).
@@ -151,6 +163,69 @@ async function openRealPortsOnce() {
   return reused;
 }
 
+/** This process's CPU seconds (every thread: DuckDB's included). */
+function cpu(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** The loader's own files, rewritten by DuckDB COPY with each candidate setting: the smallest is the bar. */
+async function bestCopy(dir: string, files: string[]): Promise<Record<string, number>> {
+  const duckdb = await import('@duckdb/node-api');
+  const instance = await duckdb.DuckDBInstance.create(':memory:', {
+    memory_limit: '1GB',
+    threads: '2',
+    temp_directory: dir,
+    preserve_insertion_order: 'false',
+  });
+  const conn = await instance.connect();
+  const list = files.map((f) => `'${f}'`).join(', ');
+  const sizes: Record<string, number> = {};
+  const candidates: [string, string, string][] = [
+    [
+      'zstd 3, 100k rows, by project/time',
+      'COMPRESSION zstd, ROW_GROUP_SIZE 100000',
+      'project_id, event_time',
+    ],
+    [
+      'zstd 9, 100k rows, by project/time',
+      'COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 100000',
+      'project_id, event_time',
+    ],
+    [
+      'zstd 9, 1M rows, by project/time',
+      'COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 1000000',
+      'project_id, event_time',
+    ],
+    [
+      'zstd 19, 1M rows, by project/time',
+      'COMPRESSION zstd, COMPRESSION_LEVEL 19, ROW_GROUP_SIZE 1000000',
+      'project_id, event_time',
+    ],
+    [
+      'zstd 9, 1M rows, by project/visitor/time',
+      'COMPRESSION zstd, COMPRESSION_LEVEL 9, ROW_GROUP_SIZE 1000000',
+      'project_id, visitor_id, event_time',
+    ],
+  ];
+  for (const [name, options, order] of candidates) {
+    const out = join(dir, 'best.parquet');
+    await conn.run(
+      `COPY (SELECT * FROM read_parquet([${list}]) ORDER BY ${order}) TO '${out}' (FORMAT parquet, ${options})`,
+    );
+    sizes[name] = (await stat(out)).size;
+    await rm(out, { force: true });
+  }
+  // Per column, what the loader's own files spend (compressed, all row groups).
+  const columns = await conn.runAndReadAll(
+    `SELECT path_in_schema, sum(total_compressed_size)::BIGINT FROM parquet_metadata([${list}]) GROUP BY 1 ORDER BY 2 DESC`,
+  );
+  for (const [column, bytes] of columns.getRows()) sizes[`column ${String(column)}`] = Number(bytes);
+  conn.closeSync();
+  instance.closeSync();
+  return sizes;
+}
+
 async function child(phase: string, id: string, count: number, dir: string): Promise<Phase> {
   const env = readStackEnv();
   if (phase === 'duckdb') {
@@ -170,20 +245,96 @@ async function child(phase: string, id: string, count: number, dir: string): Pro
       rowGroupSize: settings.rowGroupSize,
       sortEvents: settings.sortEvents,
     });
+    const cpu0 = cpu();
     const t = performance.now();
     const rows = await duckdb.eventsToParquet(ndjson, join(dir, 'out.parquet'));
     const seconds = (performance.now() - t) / 1000;
+    const cpuSeconds = cpu() - cpu0;
     duckdb.close();
     return {
       phase,
       events: rows,
       seconds,
       maxRssMb: rss(),
+      cpuSeconds,
       extra: { bytes: (await stat(join(dir, 'out.parquet'))).size },
     };
   }
+  if (phase === 'hour-produce' || phase === 'hour') {
+    // One big hour on the embedded adapters (produced by one child, loaded by the next, so the load's
+    // peak RSS is its own): the loader's memory, whatever the size of an hour.
+    const root = join(dir, 'hour');
+    const bus = await openLocalLogBus({ dir: join(root, 'bus'), fsync: 'never' });
+    const store = new DirObjectStore({ root: join(root, 'warehouse') });
+    const catalog = await DuckDbCatalog.create({
+      store,
+      workDir: join(root, 'duckdb'),
+      refreshIntervalMs: 0,
+    });
+    try {
+      const h = await loaderHarness(
+        { bus, store, catalog },
+        { id: `${id}_h`, settings: { tempDir: join(root, 'tmp'), duckdbMemoryLimit: HOUR_MEMORY_LIMIT } },
+      );
+      const t = performance.now();
+      if (phase === 'hour-produce') {
+        const startMs = (Math.floor(Date.now() / 3_600_000) - 2) * 3_600_000;
+        const batch = [];
+        for (const ev of syntheticEvents(count, { seed: 7, startMs, spanMs: 3_599_000 })) {
+          batch.push(ev);
+          if (batch.length === 5000) await h.produce(batch.splice(0));
+        }
+        await h.produce(batch);
+        return { phase, events: count, seconds: (performance.now() - t) / 1000, maxRssMb: rss() };
+      }
+      const cpu0 = cpu();
+      const result = await runOnce({ ...h.deps, logger: pino({ level: 'warn' }) });
+      return {
+        phase,
+        events: result.events,
+        seconds: (performance.now() - t) / 1000,
+        maxRssMb: rss(),
+        cpuSeconds: cpu() - cpu0,
+        extra: { files: result.files, bytes: result.bytes },
+      };
+    } finally {
+      await catalog.close();
+      await bus.close();
+    }
+  }
   const ports = await openRealPorts(env);
+  let dirCatalog: DuckDbCatalog | undefined;
   try {
+    if (phase === 'load-dir') {
+      // The same topic, read under its own group into a dir store with the DuckDB catalog.
+      const store = new DirObjectStore({ root: join(dir, 'warehouse') });
+      dirCatalog = await DuckDbCatalog.create({ store, workDir: join(dir, 'duckdb'), refreshIntervalMs: 0 });
+      const own = testSettings(`${id}_d`);
+      const h = await loaderHarness(
+        { bus: ports.bus, store, catalog: dirCatalog },
+        {
+          id,
+          partitions: PARTITIONS,
+          settings: { tempDir: join(dir, 'loader-dir'), group: own.group },
+        },
+      );
+      const cpu0 = cpu();
+      const t = performance.now();
+      const result = await runOnce({ ...h.deps, logger: pino({ level: 'warn' }) });
+      const seconds = (performance.now() - t) / 1000;
+      const cpuSeconds = cpu() - cpu0;
+      const files: string[] = [];
+      for await (const o of store.list(`${h.deps.settings.warehousePrefix}events/`))
+        if (o.key.endsWith('.parquet')) files.push(join(dir, 'warehouse', o.key));
+      return {
+        phase,
+        events: result.events,
+        seconds,
+        maxRssMb: rss(),
+        cpuSeconds,
+        extra: { files: result.files, bytes: result.bytes, ...result.steps, ...(await bestCopy(dir, files)) },
+      };
+    }
     // The unsorted load reads the same topic under its own group, prefix and tables.
     const unsorted = phase === 'load-unsorted';
     const noArchive = phase === 'load-no-archive';
@@ -215,27 +366,35 @@ async function child(phase: string, id: string, count: number, dir: string): Pro
       return { phase, events: count, seconds: (performance.now() - t) / 1000, maxRssMb: rss() };
     }
     if (phase === 'consume') {
+      const cpu0 = cpu();
       const t = performance.now();
       let n = 0;
       for (const m of await ports.bus.watermarks(h.deps.settings.topic)) {
         for await (const b of ports.bus.read(h.deps.settings.topic, m.partition, m.low, m.high))
           n += b.length;
       }
-      return { phase, events: n, seconds: (performance.now() - t) / 1000, maxRssMb: rss() };
+      return {
+        phase,
+        events: n,
+        seconds: (performance.now() - t) / 1000,
+        maxRssMb: rss(),
+        cpuSeconds: cpu() - cpu0,
+      };
     }
+    const cpu0 = cpu();
     const t = performance.now();
     const result = await runOnce({ ...h.deps, logger: pino({ level: 'warn' }) });
     const seconds = (performance.now() - t) / 1000;
+    const cpuSeconds = cpu() - cpu0;
     let indexBytes = 0;
     for await (const o of ports.store.list(`${h.deps.settings.warehousePrefix}_loader/dedup/`))
       indexBytes += o.size;
-    const cpu = process.cpuUsage();
     return {
       phase,
       events: result.events,
       seconds,
       maxRssMb: rss(),
-      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      cpuSeconds,
       extra: {
         archivedBytes: result.archived?.bytes ?? 0,
         archivedObjects: result.archived?.objects ?? 0,
@@ -247,6 +406,7 @@ async function child(phase: string, id: string, count: number, dir: string): Pro
       },
     };
   } finally {
+    await dirCatalog?.close();
     await ports.close();
   }
 }
@@ -260,14 +420,20 @@ function runChild(phase: string, id: string, count: number, dir: string): Phase 
   return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as Phase;
 }
 
+function ratioLine(label: string, value: number, goal: string, ok: boolean): string {
+  return `${ok ? 'MET    ' : 'NOT MET'}  ${label}: ${value} (goal ${goal})`;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       count: { type: 'string', default: '1000000' },
+      'hour-count': { type: 'string', default: '5000000' },
       child: { type: 'string' },
       id: { type: 'string' },
       dir: { type: 'string' },
       loaders: { type: 'string' },
+      spark: { type: 'boolean', default: false },
       scaled: { type: 'string' },
     },
   });
@@ -301,29 +467,106 @@ async function main(): Promise<void> {
     );
     const consume = runChild('consume', id, count, dir);
     const duckdb = runChild('duckdb', id, count, dir);
+    const loadDir = runChild('load-dir', id, count, dir);
     const loadNoArchive = runChild('load-no-archive', id, count, dir);
     const load = runChild('load', id, count, dir);
     const loadUnsorted = runChild('load-unsorted', id, count, dir);
+    const spark = values.spark ? await sparkBaseline({ id, count, dir }) : undefined;
+    runChild('hour-produce', id, Number(values['hour-count']), dir);
+    const hour = runChild('hour', id, Number(values['hour-count']), dir);
     const line = (name: string, p: Phase) =>
-      `| ${name} | ${p.events.toLocaleString('en')} | ${p.seconds.toFixed(1)} | ${Math.round(rate(p)).toLocaleString('en')} | ${(rate(load) / rate(p)).toFixed(2)} | ${p.maxRssMb.toFixed(0)} |`;
+      `| ${name} | ${p.events.toLocaleString('en')} | ${p.seconds.toFixed(1)} | ${Math.round(rate(p)).toLocaleString('en')} | ${(rate(loadDir) / rate(p)).toFixed(2)} | ${p.cpuSeconds?.toFixed(1) ?? '-'} | ${p.maxRssMb.toFixed(0)} |`;
     console.log(
-      `\n| phase | events | s | events/s | loader ÷ this | peak RSS MB |\n|---|---|---|---|---|---|`,
+      `\n| phase | events | s | events/s | loader (dir) ÷ this | CPU s | peak RSS MB |\n|---|---|---|---|---|---|---|`,
     );
+    console.log(line('loader: Kafka → Parquet in a dir store, DuckDB catalog, rollups, commit', loadDir));
     console.log(line('loader: Kafka → Parquet on S3, registered in Hive, rollups, commit', load));
     console.log(line('loader without the raw archive (archive: false)', loadNoArchive));
     console.log(line('loader, files not sorted by project (sortEvents: false)', loadUnsorted));
+    if (spark)
+      console.log(
+        line(`Spark ${SPARK_VERSION} Structured Streaming: Kafka → Parquet dt/hour (availableNow)`, spark),
+      );
     console.log(line('read ceiling: consume the same range from Kafka', consume));
-    console.log(line('write ceiling: DuckDB NDJSON → Parquet (zstd, sorted)', duckdb));
+    console.log(line('write ceiling: DuckDB NDJSON of mapped rows → Parquet (zstd, sorted)', duckdb));
+    console.log(
+      line(
+        `one hour of ${hour.events.toLocaleString('en')} events, embedded adapters, duckdb.memoryLimit ${HOUR_MEMORY_LIMIT}`,
+        hour,
+      ),
+    );
+    const d = loadDir.extra ?? {};
     const x = load.extra ?? {};
+    const stepsOf = (e: Record<string, number>) =>
+      ['plan', 'consume', 'upload', 'register', 'rollups', 'commit']
+        .map((k) => `${k} ${e[k] ?? '-'}`)
+        .join(', ');
+    console.log(`\nloader steps (s), dir: ${stepsOf(d)}`);
+    console.log(`loader steps (s), S3 + Hive: ${stepsOf(x)}`);
     console.log(
-      `loader steps (s): ${['plan', 'consume', 'upload', 'register', 'rollups', 'commit'].map((k) => `${k} ${x[k] ?? '-'}`).join(', ')}`,
+      `\nloader wrote ${x.files} files, ${((x.bytes ?? 0) / 1e6).toFixed(1)} MB Parquet (${((x.bytes ?? 0) / load.events).toFixed(1)} B/event); dedup index ${((x.indexBytes ?? 0) / 1e6).toFixed(2)} MB (${((x.indexBytes ?? 0) / load.events).toFixed(2)} B/event)`,
+    );
+    const copies = Object.entries(d).filter(([k]) => k.includes('rows, by'));
+    const best = Math.min(...copies.map(([, v]) => v));
+    console.log(`\nbytes/event, the same rows (dir run: ${d.files} files):`);
+    console.log(`  loader: ${((d.bytes ?? 0) / loadDir.events).toFixed(1)}`);
+    for (const [k, v] of copies) console.log(`  DuckDB COPY, ${k}: ${(v / loadDir.events).toFixed(1)}`);
+    console.log("per column, the loader's files (MB per million events):");
+    for (const [k, v] of Object.entries(d).filter(([k]) => k.startsWith('column ')))
+      console.log(`  ${k.slice(7)}: ${(((v / loadDir.events) * 1e6) / 1e6).toFixed(2)}`);
+    const rollupShare = (x.rollups ?? 0) / load.seconds;
+    console.log('\ngoals:');
+    console.log(
+      ratioLine(
+        'loader ev/s, dir store + DuckDB catalog',
+        Math.round(rate(loadDir)),
+        '≥ 120,000',
+        rate(loadDir) >= 120_000,
+      ),
     );
     console.log(
-      `\nloader wrote ${x.files} files, ${((x.bytes ?? 0) / 1e6).toFixed(1)} MB Parquet (${((x.bytes ?? 0) / load.events).toFixed(0)} B/event); dedup index ${((x.indexBytes ?? 0) / 1e6).toFixed(2)} MB (${((x.indexBytes ?? 0) / load.events).toFixed(2)} B/event, ${((((x.indexBytes ?? 0) / load.events) * 1e6) / 1e6).toFixed(1)} MB per million events)`,
+      ratioLine('loader ev/s, S3 + Hive', Math.round(rate(load)), '≥ 100,000', rate(load) >= 100_000),
     );
-    const cpu = (p: Phase) => (p.cpuSeconds ?? 0).toFixed(1);
     console.log(
-      `\nraw archive: ${x.archivedObjects} objects, ${((x.archivedBytes ?? 0) / 1e6).toFixed(1)} MB (${((x.archivedBytes ?? 0) / load.events).toFixed(1)} B/event); load with it ${load.seconds.toFixed(1)} s, ${cpu(load)} CPU s, ${load.maxRssMb.toFixed(0)} MB peak RSS; without ${loadNoArchive.seconds.toFixed(1)} s, ${cpu(loadNoArchive)} CPU s, ${loadNoArchive.maxRssMb.toFixed(0)} MB; ratio ${(load.seconds / loadNoArchive.seconds).toFixed(2)} wall, ${((load.cpuSeconds ?? 0) / (loadNoArchive.cpuSeconds ?? 1)).toFixed(2)} CPU`,
+      ratioLine(
+        `peak RSS MB, one hour of ${hour.events} events`,
+        Math.round(hour.maxRssMb),
+        '< 512',
+        hour.maxRssMb < 512,
+      ),
+    );
+    console.log(
+      ratioLine(
+        'loader bytes ÷ best COPY',
+        Number(((d.bytes ?? 0) / best).toFixed(3)),
+        '≤ 1.05',
+        (d.bytes ?? 0) / best <= 1.05,
+      ),
+    );
+    console.log(
+      ratioLine(
+        'rollups share of the S3 + Hive run',
+        Number(rollupShare.toFixed(3)),
+        '≤ 0.10',
+        rollupShare <= 0.1,
+      ),
+    );
+    if (spark) {
+      const e = spark.extra;
+      console.log(
+        `  Spark: session start ${e.sessionSeconds.toFixed(1)} s, then the query ${spark.seconds.toFixed(1)} s (the rate above; ${e.totalSeconds.toFixed(1)} s in all), ${spark.cpuSeconds.toFixed(1)} CPU s, ${e.files} files, ${(e.bytes / spark.events).toFixed(1)} B/event (${SPARK_COLUMNS} columns, no dedup, rollups or catalog)`,
+      );
+      for (const [name, p] of [
+        ['dir store + DuckDB catalog', loadDir],
+        ['S3 + Hive', load],
+      ] as const) {
+        const ratio = rate(p) / rate(spark);
+        console.log(ratioLine(`loader ÷ Spark, ${name}`, Number(ratio.toFixed(2)), '≥ 3', ratio >= 3));
+      }
+    } else console.log('  (loader ÷ Spark: run with --spark)');
+    const cpuOf = (p: Phase) => (p.cpuSeconds ?? 0).toFixed(1);
+    console.log(
+      `\nraw archive: ${x.archivedObjects} objects, ${((x.archivedBytes ?? 0) / 1e6).toFixed(1)} MB (${((x.archivedBytes ?? 0) / load.events).toFixed(1)} B/event); load with it ${load.seconds.toFixed(1)} s, ${cpuOf(load)} CPU s, ${load.maxRssMb.toFixed(0)} MB peak RSS; without ${loadNoArchive.seconds.toFixed(1)} s, ${cpuOf(loadNoArchive)} CPU s, ${loadNoArchive.maxRssMb.toFixed(0)} MB; ratio ${(load.seconds / loadNoArchive.seconds).toFixed(2)} wall, ${((load.cpuSeconds ?? 0) / (loadNoArchive.cpuSeconds ?? 1)).toFixed(2)} CPU`,
     );
   } finally {
     const ports = await openRealPorts(readStackEnv());
