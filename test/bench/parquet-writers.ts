@@ -46,13 +46,25 @@ function column(rows: EventRow[], name: keyof EventRow): (string | number | null
 
 const require = createRequire(import.meta.url);
 
+/** The part of the (untyped) parquetjs API the bench uses. */
+interface ParquetjsModule {
+  ParquetSchema: new (fields: Record<string, unknown>) => unknown;
+  ParquetWriter: {
+    openFile(
+      schema: unknown,
+      path: string,
+      options: { rowGroupSize: number },
+    ): Promise<{ appendRow(row: Record<string, unknown>): Promise<void>; close(): Promise<void> }>;
+  };
+}
+
 /**
  * parquetjs-lite and its fork @dsnp/parquetjs share one API, a row at a time; the fork takes a
  * TIMESTAMP_MICROS value as a bigint.
  */
-function parquetjsWriter(module: string, timestamp: (micros: number) => unknown) {
+function parquetjsWriter(load: () => ParquetjsModule, timestamp: (micros: number) => unknown) {
   return async (file: string): Promise<BenchWriter> => {
-    const parquet = require(module);
+    const parquet = load();
     const fields = Object.fromEntries(
       BENCH_COLUMNS.map((c) => [
         c.name,
@@ -200,11 +212,17 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
   },
   'parquetjs-lite': {
     note: 'parquetjs-lite appendRow, TIMESTAMP_MICROS (converted type: read as adjusted to UTC), gzip (no zstd)',
-    open: parquetjsWriter('parquetjs-lite', (micros) => micros),
+    open: parquetjsWriter(
+      () => require('parquetjs-lite'),
+      (micros) => micros,
+    ),
   },
   '@dsnp/parquetjs': {
     note: '@dsnp/parquetjs appendRow, TIMESTAMP_MICROS (converted type), gzip (no zstd)',
-    open: parquetjsWriter('@dsnp/parquetjs', (micros) => BigInt(micros)),
+    open: parquetjsWriter(
+      () => require('@dsnp/parquetjs'),
+      (micros) => BigInt(micros),
+    ),
   },
   'parquet-wasm': {
     note: 'apache-arrow record batches (Timestamp µs, no zone = isAdjustedToUTC=false) → parquet-wasm writeParquet, zstd',
