@@ -5,6 +5,9 @@
  * (the shared stack's, or private ones a scenario kills). Clients post
  * through the edge and keep every messageId a 2xx acknowledged; at the end
  * the warehouse is read through HiveServer2 and compared with them.
+ *
+ * About 300 lines: every fault scenario starts, kills and reads this one
+ * pipeline, so its parts stay together.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
