@@ -22,7 +22,7 @@ import {
   s3StoreConfigSchema,
 } from '../shared/adapters-config.ts';
 import { parseConfig } from '../shared/config/config-error.ts';
-import { readConfigFile } from '../shared/config/config-file.ts';
+import { type Json, readConfigFile } from '../shared/config/config-file.ts';
 import { tablesSchema } from '../shared/warehouse.ts';
 import { DEFAULT_COMPACTION, type LoaderSettings } from './loader-deps.ts';
 
@@ -173,8 +173,6 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     },
   };
 }
-
-type Json = Record<string, unknown>;
 
 /**
  * Environment overrides. LOADER_BUS=local|kafka with LOADER_BUS_DIR or
