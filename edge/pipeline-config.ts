@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { BusConfig } from '../shared/adapters-config.ts';
 import type { LocalSecrets } from '../shared/config/data-dir.ts';
-import { busOf, otherDeployableSection, pipelineConfigSchema } from '../shared/config/pipeline-config.ts';
+import { busOf, deployablePipelineSchema } from '../shared/config/pipeline-config.ts';
 import type { ProjectsSection } from '../shared/config/projects.ts';
 import {
   EDGE_KAFKA_DEFAULTS,
@@ -20,11 +20,7 @@ import {
   edgeSectionSchema,
 } from './config.ts';
 
-export const edgePipelineSchema = pipelineConfigSchema({
-  edge: edgeSectionSchema,
-  loader: otherDeployableSection,
-  insights: otherDeployableSection,
-});
+export const edgePipelineSchema = deployablePipelineSchema('edge', edgeSectionSchema);
 export type EdgePipelineConfig = z.output<typeof edgePipelineSchema>;
 
 /** The keys of the edge's own file format: a file with any other pipeline key is the pipeline file. */

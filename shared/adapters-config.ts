@@ -8,6 +8,7 @@
  * parsed values into ports.
  */
 import { z } from 'zod';
+import type { Json } from './config/config-file.ts';
 
 export const localBusConfigSchema = z.strictObject({
   kind: z.literal('local'),
@@ -107,8 +108,6 @@ export type StoreConfig = z.output<typeof storeConfigSchema>;
 export type CatalogConfig = z.output<typeof catalogConfigSchema>;
 
 // ---------------------------------------------------------------- layering
-
-type Json = Record<string, unknown>;
 
 export const isJsonObject = (v: unknown): v is Json =>
   v !== null && typeof v === 'object' && !Array.isArray(v);

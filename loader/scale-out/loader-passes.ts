@@ -26,7 +26,7 @@ export interface LoaderPasses {
   close(): Promise<void>;
 }
 
-export const singleLoader: LoaderPasses = {
+const singleLoader: LoaderPasses = {
   scaledOut: false,
   run: (deps, options) => runOnce(deps, options),
   compact: (deps, hours) => compactHours(deps, hours ? { hours } : {}),

@@ -40,7 +40,7 @@ export async function dataFilesAt(deps: LoaderDeps, prefix: string): Promise<str
 }
 
 /** Default bound on the wait for an hour's rollup lock (scaled out). */
-export const ROLLUP_LOCK_WAIT_MS = 120_000;
+const ROLLUP_LOCK_WAIT_MS = 120_000;
 
 export async function writeRollups(
   deps: LoaderDeps,
