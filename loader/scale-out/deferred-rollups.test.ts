@@ -7,8 +7,8 @@
  * The slots are assigned by a fixed member rather than Kafka's group (only
  * who loads a slot comes from the group).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type EmbeddedLoader, embeddedLoader } from '../fixtures/embedded-ports.ts';
+import { describe, expect, it } from 'vitest';
+import { embeddedLoaderPerTest } from '../fixtures/embedded-ports.ts';
 import { syntheticEvents } from '../fixtures/synthetic-events.ts';
 import { hourLabel } from '../layout.ts';
 import { type LoaderDeps, layoutOf } from '../loader-deps.ts';
@@ -21,14 +21,10 @@ import { hourLocksName, slotLockName } from './slot-names.ts';
 const HOUR = Date.UTC(2026, 10, 25, 9) / 3_600_000;
 
 describe('a busy hour rollup lock, scaled out', () => {
-  let ports: EmbeddedLoader;
-  beforeEach(async () => {
-    ports = await embeddedLoader('deferred-rollups');
-  });
-  afterEach(() => ports.close());
+  const ports = embeddedLoaderPerTest('deferred-rollups');
 
   it('is waited for up to rollupLockWaitMs, then left to the next load, which recomputes it', async () => {
-    const { h, store } = ports;
+    const { h, store } = ports();
     const warnings: string[] = [];
     const deps: LoaderDeps = {
       ...h.deps,

@@ -4,9 +4,9 @@
  * a new pass, a failure and every partition are (the DuckDB catalog relists
  * an hour on each ADD: a second slot's files).
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Metastore } from '../../shared/catalog/metastore.ts';
-import { type EmbeddedLoader, embeddedLoader } from '../fixtures/embedded-ports.ts';
+import { embeddedLoaderPerTest } from '../fixtures/embedded-ports.ts';
 import { layoutOf } from '../loader-deps.ts';
 import { partitionSpec, tableDefs } from '../steps/register.ts';
 import { passCatalog } from './pass-catalog.ts';
@@ -31,14 +31,10 @@ function counted(catalog: Metastore, calls: string[]): Metastore {
 }
 
 describe('passCatalog', () => {
-  let ports: EmbeddedLoader;
-  beforeEach(async () => {
-    ports = await embeddedLoader('pass-catalog');
-  });
-  afterEach(() => ports.close());
+  const ports = embeddedLoaderPerTest('pass-catalog');
 
   it('ensures each table once per pass, again in the next pass or after a failure; partitions every time', async () => {
-    const { h, catalog } = ports;
+    const { h, catalog } = ports();
     const calls: string[] = [];
     const real = counted(catalog, calls);
     const events = tableDefs(h.deps).events;

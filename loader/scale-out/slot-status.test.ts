@@ -6,9 +6,9 @@
  * Slot 1 is left unloaded, its lock held by another loader and a crashed
  * run's manifest in it: the status must tell the slots apart.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EnrichedEvent, eventKey } from '../../shared/event.ts';
-import { type EmbeddedLoader, embeddedLoader } from '../fixtures/embedded-ports.ts';
+import { embeddedLoaderPerTest } from '../fixtures/embedded-ports.ts';
 import { syntheticEvents } from '../fixtures/synthetic-events.ts';
 import { layoutOf } from '../loader-deps.ts';
 import { LoaderState } from '../loader-state.ts';
@@ -22,14 +22,10 @@ import { slotLockName, slotStateName } from './slot-names.ts';
 const T0 = Date.UTC(2026, 10, 25, 9, 0);
 
 describe('loader status, scaled out', () => {
-  let ports: EmbeddedLoader;
-  beforeEach(async () => {
-    ports = await embeddedLoader('slot-status');
-  });
-  afterEach(() => ports.close());
+  const ports = embeddedLoaderPerTest('slot-status');
 
   it('reports each slot: its lock, offsets per topic, last run and an unfinished load', async () => {
-    const { h, bus, store } = ports;
+    const { h, bus, store } = ports();
     const { group, topic: eu } = h.deps.settings;
     const us = `${eu}_us`;
     await bus.ensureTopic(us, 2);
