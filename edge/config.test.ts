@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { busOf } from '../shared/config/pipeline-config.ts';
 import {
   ConfigError,
   edgeConfigOfSection,
@@ -11,6 +12,7 @@ import {
   projectsSectionSchema,
 } from './config.ts';
 import { startEdge } from './node.ts';
+import { edgeBusOfPipeline, edgePipelineSchema } from './pipeline-config.ts';
 
 const project = { id: 'p1', writeKeys: ['wk_p1_01234567'] };
 let dir: string;
@@ -192,5 +194,34 @@ describe('the one-machine section', () => {
     expect(() => edgeConfigOfSection(edgeSectionSchema.parse({}), { ...shared, projects: twice })).toThrow(
       /write key used twice/,
     );
+  });
+});
+
+describe('edgeBusOfPipeline', () => {
+  const parse = (bus: unknown) => edgePipelineSchema.parse({ bus });
+
+  it("gives the pipeline file's edge the standalone edge's producer (the one bench:edge measures)", () => {
+    const config = parse({ kind: 'kafka', brokers: ['127.0.0.1:9092'] });
+    expect(edgeBusOfPipeline(config)).toMatchObject({
+      kind: 'kafka',
+      client: 'platformatic',
+      compression: 'lz4',
+    });
+    // The loader and insights read the same section with its own defaults: the client it names, or kafkajs.
+    expect(busOf(config)).not.toHaveProperty('client');
+  });
+
+  it('keeps a client and compression the bus section names', () => {
+    const config = parse({
+      kind: 'kafka',
+      brokers: ['127.0.0.1:9092'],
+      client: 'kafkajs',
+      compression: 'gzip',
+    });
+    expect(edgeBusOfPipeline(config)).toMatchObject({ client: 'kafkajs', compression: 'gzip' });
+  });
+
+  it('leaves the local log as it is', () => {
+    expect(edgeBusOfPipeline(parse({ kind: 'local' }))).toMatchObject({ kind: 'local', fsync: 'always' });
   });
 });

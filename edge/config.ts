@@ -63,6 +63,12 @@ const regionSchema = z.strictObject({
   brokers: kafkaBrokersSchema,
 });
 
+/**
+ * The edge's producer, chosen by `npm run bench:edge` (edge/README.md, "Measurements"): the
+ * standalone edge's defaults, and the pipeline file's edge's where its `bus` section names none.
+ */
+export const EDGE_KAFKA_DEFAULTS = { client: 'platformatic', compression: 'lz4' } as const;
+
 const kafkaSchema = z.strictObject({
   /** Unset when the caller passes a bus to `startEdge` (one machine: the local log), or with `regions`. */
   brokers: kafkaBrokersSchema.optional(),
@@ -96,13 +102,13 @@ const kafkaSchema = z.strictObject({
    * Which Kafka client produces: @platformatic/kafka by default, measured by
    * `npm run bench:edge` (edge/README.md, "Measurements"); kafkajs stays selectable.
    */
-  client: z.enum(['kafkajs', 'platformatic']).default('platformatic'),
+  client: z.enum(['kafkajs', 'platformatic']).default(EDGE_KAFKA_DEFAULTS.client),
   /**
    * Compression of the produced record batches: lz4 by default, a fraction of
    * gzip's CPU on the edge (edge/README.md, "Measurements"); every reader of
    * the pipeline decodes it (kafkajs through shared/bus/kafka/lz4-codec.ts).
    */
-  compression: z.enum(['lz4', 'gzip', 'none']).default('lz4'),
+  compression: z.enum(['lz4', 'gzip', 'none']).default(EDGE_KAFKA_DEFAULTS.compression),
   topic: z.string().default('events'),
   partitions: z.number().int().positive().default(6),
 });

@@ -5,7 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { SinkUnavailableError } from './edge-errors.ts';
 import { createStaticRegistry } from './project-registry.ts';
-import { basic, makeEdge, OPEN, OPEN_KEY, postJson, SHOP, SHOP_KEY, track } from './testing/edge-fixture.ts';
+import {
+  basic,
+  makeEdge,
+  OPEN,
+  OPEN_KEY,
+  postJson,
+  preflight,
+  SHOP,
+  SHOP_KEY,
+  track,
+} from './testing/edge-fixture.ts';
 
 const SHOP_ORIGIN = 'https://shop.example';
 
@@ -105,15 +115,6 @@ describe('CORS by explicit grant only', () => {
     readKeys: [],
     allowedOrigins: [],
   };
-  const preflight = (app: ReturnType<typeof makeEdge>['app'], origin: string) =>
-    app.request('/v1/batch', {
-      method: 'OPTIONS',
-      headers: {
-        origin,
-        'access-control-request-method': 'POST',
-        'access-control-request-headers': 'content-type',
-      },
-    });
 
   it('refuses every browser origin to a project that lists none, and still takes server requests', async () => {
     const { app, sink } = makeEdge({ projects: createStaticRegistry([SERVER_ONLY]) });
@@ -130,11 +131,11 @@ describe('CORS by explicit grant only', () => {
 
   it('grants a keyless preflight only to an origin some project lists', async () => {
     const { app } = makeEdge({ projects: createStaticRegistry([SERVER_ONLY, SHOP]) });
-    const listed = await preflight(app, SHOP_ORIGIN);
+    const listed = await app.request(preflight(SHOP_ORIGIN));
     expect(listed.status).toBe(204);
     expect(listed.headers.get('access-control-allow-origin')).toBe(SHOP_ORIGIN);
     // A project with no origins no longer opens the preflight to every origin.
-    const unlisted = await preflight(app, 'https://evil.example');
+    const unlisted = await app.request(preflight('https://evil.example'));
     expect(unlisted.status).toBe(403);
     expect(unlisted.headers.get('access-control-allow-origin')).toBeNull();
     const early = await app.request(postJson('/v1/batch', '{"batch": [', { origin: 'https://evil.example' }));
@@ -143,9 +144,9 @@ describe('CORS by explicit grant only', () => {
 
   it('grants any origin to a project that opts in with "*"', async () => {
     const { app } = makeEdge({ projects: createStaticRegistry([SERVER_ONLY, OPEN]) });
-    expect((await preflight(app, 'https://any.example')).headers.get('access-control-allow-origin')).toBe(
-      'https://any.example',
-    );
+    expect(
+      (await app.request(preflight('https://any.example'))).headers.get('access-control-allow-origin'),
+    ).toBe('https://any.example');
     const res = await app.request(
       postJson('/v1/track', track(), { authorization: basic(OPEN_KEY), origin: 'https://any.example' }),
     );

@@ -21,13 +21,13 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { createEventBus } from '../shared/adapters.ts';
 import type { EventBus } from '../shared/bus/bus.ts';
 import { createKafkaClientBus } from '../shared/bus/kafka-client-bus.ts';
-import { CONFIG_EXIT_CODE } from '../shared/config/config-error.ts';
 import { readConfigFile } from '../shared/config/config-file.ts';
 import { dataDirSecrets, pipelineProjects } from '../shared/config/data-dir.ts';
-import { busOf, isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
+import { isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { configForDisplay } from '../shared/config-display.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { listenOnNode } from '../shared/node-server.ts';
+import { runEntry } from '../shared/runtime/entry.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
@@ -35,6 +35,7 @@ import { ConfigError, type EdgeConfig, FAILOVER_DEFAULTS, loadEdgeConfig } from 
 import {
   EDGE_OWN_KEYS,
   type EdgePipelineConfig,
+  edgeBusOfPipeline,
   edgeConfigOfPipeline,
   edgePipelineSchema,
 } from './pipeline-config.ts';
@@ -214,7 +215,7 @@ async function startFromPipelineFile(
   const dataDir = resolve(config.dataDir);
   const secrets = await dataDirSecrets(dataDir);
   const edgeConfig = edgeConfigOfPipeline(config, pipelineProjects(config, secrets), secrets);
-  const bus = await createEventBus(busOf(config), logger.child({ component: 'bus' }));
+  const bus = await createEventBus(edgeBusOfPipeline(config), logger.child({ component: 'bus' }));
   const handle = await startEdge(edgeConfig, { bus, logger }).catch(async (err: unknown) => {
     await bus.close();
     throw err;
@@ -265,11 +266,4 @@ async function main(argv: string[]): Promise<void> {
   });
 }
 
-if (import.meta.main) {
-  main(process.argv).catch((err: unknown) => {
-    // A configuration the operator fixes: its message and exit code 2, as every entry (shared/config).
-    const bad = err instanceof ConfigError;
-    console.error(bad ? err.message : err instanceof Error ? err.message : err);
-    process.exit(bad ? CONFIG_EXIT_CODE : 1);
-  });
-}
+if (import.meta.main) runEntry('edge', () => main(process.argv));

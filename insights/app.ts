@@ -6,6 +6,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { cors } from 'hono/cors';
+import type { z } from 'zod';
 import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { errorEnvelope } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -58,11 +59,6 @@ export interface InsightsDeps {
   assets?: DashboardAssets;
   version?: string;
 }
-
-type BuildAnswer = (
-  projectId: string,
-  search: URLSearchParams,
-) => { built: BuiltQuery<object>; range: HourRange; key: unknown };
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
 const DASHBOARD_CSP =
@@ -127,69 +123,37 @@ export function createInsightsApp(deps: InsightsDeps): Hono<AuthEnv> {
   );
   app.use('/v1/insights/*', requireReadKey(deps.projects));
 
-  const answer = (name: string, build: BuildAnswer) => async (c: Context<AuthEnv>) => {
-    const project = c.get('project');
-    const { built, range, key } = build(project.id, new URL(c.req.url).searchParams);
-    const result = await runner.run(
-      { name, key: JSON.stringify([project.id, key]), rangeEnd: range.to, signal: c.req.raw.signal },
-      built,
-      { project: project.id, from: range.from.toISOString(), to: range.to.toISOString() },
-    );
-    return c.body(result.body, 200, {
-      'content-type': JSON_TYPE,
-      'x-insights-cache': result.cached ? 'hit' : 'miss',
+  /**
+   * One endpoint: its parameters parsed strictly (a 400 names the bad one), its SQL built for the
+   * caller's project, and run, or answered from the cache, by the query runner.
+   */
+  const endpoint = <S extends z.ZodType<{ range: HourRange }>>(
+    name: string,
+    params: S,
+    build: (input: z.output<S> & { projectId: string }, ctx: QueryContext) => BuiltQuery<object>,
+  ) =>
+    app.get(`/v1/insights/${name}`, async (c: Context<AuthEnv>) => {
+      const project = c.get('project');
+      const p = parseParams(params, queryObject(new URL(c.req.url).searchParams));
+      const { range } = p;
+      const result = await runner.run(
+        { name, key: JSON.stringify([project.id, p]), rangeEnd: range.to, signal: c.req.raw.signal },
+        build({ ...p, projectId: project.id }, ctx),
+        { project: project.id, from: range.from.toISOString(), to: range.to.toISOString() },
+      );
+      return c.body(result.body, 200, {
+        'content-type': JSON_TYPE,
+        'x-insights-cache': result.cached ? 'hit' : 'miss',
+      });
     });
-  };
 
-  app.get(
-    '/v1/insights/timeseries',
-    answer('timeseries', (projectId, search) => {
-      const p = parseParams(timeseriesParams, queryObject(search));
-      return { built: buildTimeseries({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
-  app.get(
-    '/v1/insights/top',
-    answer('top', (projectId, search) => {
-      const p = parseParams(topParams, queryObject(search));
-      return { built: buildTop({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
-  app.get(
-    '/v1/insights/funnel',
-    answer('funnel', (projectId, search) => {
-      const p = parseParams(funnelParams, queryObject(search));
-      return { built: buildFunnel({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
-  app.get(
-    '/v1/insights/retention',
-    answer('retention', (projectId, search) => {
-      const p = parseParams(retentionParams, queryObject(search));
-      return { built: buildRetention({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
-  app.get(
-    '/v1/insights/summary',
-    answer('summary', (projectId, search) => {
-      const p = parseParams(summaryParams, queryObject(search));
-      return { built: buildSummary({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
-  app.get(
-    '/v1/insights/visits',
-    answer('visits', (projectId, search) => {
-      const p = parseParams(visitsParams, queryObject(search));
-      return { built: buildVisits({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
-  app.get(
-    '/v1/insights/goal',
-    answer('goal', (projectId, search) => {
-      const p = parseParams(goalParams, queryObject(search));
-      return { built: buildGoal({ ...p, projectId }, ctx), range: p.range, key: p };
-    }),
-  );
+  endpoint('timeseries', timeseriesParams, buildTimeseries);
+  endpoint('top', topParams, buildTop);
+  endpoint('funnel', funnelParams, buildFunnel);
+  endpoint('retention', retentionParams, buildRetention);
+  endpoint('summary', summaryParams, buildSummary);
+  endpoint('visits', visitsParams, buildVisits);
+  endpoint('goal', goalParams, buildGoal);
   app.get('/v1/insights/project', (c) => {
     parseParams(projectParams, queryObject(new URL(c.req.url).searchParams));
     return c.json({ project: c.get('project') });

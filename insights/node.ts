@@ -7,12 +7,12 @@
  */
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { CONFIG_EXIT_CODE, ConfigError } from '../shared/config/config-error.ts';
 import { readConfigFile } from '../shared/config/config-file.ts';
 import { dataDirSecrets, pipelineProjects } from '../shared/config/data-dir.ts';
 import { isPipelineFile, loadPipelineConfig } from '../shared/config/pipeline-config.ts';
 import { configForDisplay } from '../shared/config-display.ts';
 import { createLogger } from '../shared/logger.ts';
+import { runEntry } from '../shared/runtime/entry.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { type InsightsConfig, parseInsightsConfig } from './config.ts';
 import { INSIGHTS_OWN_KEYS, insightsConfigOfPipeline, insightsPipelineSchema } from './pipeline-config.ts';
@@ -61,10 +61,4 @@ async function serve(config: InsightsConfig): Promise<void> {
   });
 }
 
-if (import.meta.main) {
-  main(process.argv).catch((err: unknown) => {
-    process.stderr.write(`insights: ${err instanceof Error ? err.message : String(err)}\n`);
-    // A configuration the operator fixes exits with 2, as every entry (shared/config).
-    process.exit(err instanceof ConfigError ? CONFIG_EXIT_CODE : 1);
-  });
-}
+if (import.meta.main) runEntry('insights', () => main(process.argv));

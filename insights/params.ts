@@ -325,14 +325,6 @@ export const goalParams = z
 
 export const projectParams = z.strictObject({ project: projectId.optional() });
 
-export type TimeseriesParams = z.output<typeof timeseriesParams>;
-export type TopParams = z.output<typeof topParams>;
-export type FunnelParams = z.output<typeof funnelParams>;
-export type RetentionParams = z.output<typeof retentionParams>;
-export type SummaryParams = z.output<typeof summaryParams>;
-export type VisitsParams = z.output<typeof visitsParams>;
-export type GoalParams = z.output<typeof goalParams>;
-
 /** Parameters that may repeat; every other one must appear at most once. */
 const REPEATABLE = new Set(['step', 'filter']);
 

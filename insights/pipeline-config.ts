@@ -6,13 +6,7 @@
  * insights (deploy/one-machine/plan.ts calls `insightsConfigOfPipeline` too):
  * HiveServer2, or DuckDB over the file's store.
  */
-import type { z } from 'zod';
-import {
-  otherDeployableSection,
-  type PipelineShared,
-  pipelineConfigSchema,
-  storeOf,
-} from '../shared/config/pipeline-config.ts';
+import { deployablePipelineSchema, type PipelineShared, storeOf } from '../shared/config/pipeline-config.ts';
 import type { ProjectsSection } from '../shared/config/projects.ts';
 import {
   type InsightsConfig,
@@ -22,12 +16,7 @@ import {
   insightsSectionSchema,
 } from './config.ts';
 
-export const insightsPipelineSchema = pipelineConfigSchema({
-  edge: otherDeployableSection,
-  loader: otherDeployableSection,
-  insights: insightsSectionSchema,
-});
-export type InsightsPipelineConfig = z.output<typeof insightsPipelineSchema>;
+export const insightsPipelineSchema = deployablePipelineSchema('insights', insightsSectionSchema);
 
 /** The keys of insights' own file format: a file with any other pipeline key is the pipeline file. */
 export const INSIGHTS_OWN_KEYS: readonly string[] = Object.keys(insightsConfigSchema.shape);

@@ -56,4 +56,19 @@ describe('loader CLI', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('is not an hour');
   }, 60_000);
+
+  it('refuses replay and import while scaled out, with exit code 2, before reaching the bus', () => {
+    // Scale-out needs the Kafka bus; a port nothing listens on shows that nothing is asked of it.
+    const scaled = { LOADER_SCALE_OUT: '1', LOADER_BUS: 'kafka', KAFKA_BROKERS: '127.0.0.1:1' };
+    const replay = runLoaderCli(
+      config,
+      ['replay', '--from', '2026-11-25T09', '--to', '2026-11-25T09'],
+      scaled,
+    );
+    expect(replay.status, replay.stderr).toBe(2);
+    expect(replay.stderr).toContain('replay does not run scaled out');
+    const load = runLoaderCli(config, ['import', dir], scaled);
+    expect(load.status, load.stderr).toBe(2);
+    expect(load.stderr).toContain('import does not run scaled out');
+  }, 60_000);
 });

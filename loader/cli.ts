@@ -7,6 +7,10 @@
  *
  * Exit codes: 0 done, 1 failed (nothing committed; run again), 2 bad input
  * or configuration, 75 another loader holds the lock (try later).
+ *
+ * Over 300 lines: the six commands' declarations (options and help text) in
+ * one place, so `loader --help` and the README read alike; each command's
+ * work is in its own module.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readConfigFile } from '../shared/config/config-file.ts';

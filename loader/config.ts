@@ -22,7 +22,7 @@ import {
   s3StoreConfigSchema,
 } from '../shared/adapters-config.ts';
 import { parseConfig } from '../shared/config/config-error.ts';
-import { readConfigFile } from '../shared/config/config-file.ts';
+import { type Json, readConfigFile } from '../shared/config/config-file.ts';
 import { tablesSchema } from '../shared/warehouse.ts';
 import { DEFAULT_COMPACTION, type LoaderSettings } from './loader-deps.ts';
 
@@ -31,7 +31,7 @@ import { DEFAULT_COMPACTION, type LoaderSettings } from './loader-deps.ts';
  * the pipeline file's `loader` section. Defaults: a closed hour (loaded 10
  * minutes past its end) becomes files of at most 1M rows or ~128 MB.
  */
-export const compactionConfigSchema = z
+const compactionConfigSchema = z
   .strictObject({
     /** false: no pass after each load; `loader compact` still runs by hand. */
     enabled: z.boolean().default(DEFAULT_COMPACTION.enabled),
@@ -67,7 +67,7 @@ const catalogSchema = z.discriminatedUnion('kind', [
  * group assigns it. The same in the loader's own file and the pipeline file's
  * `loader` section.
  */
-export const scaleOutConfigSchema = z
+const scaleOutConfigSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
     /** Load every topic whose whole name matches (central cluster: `.*\.events`) instead of `topic`. */
@@ -84,6 +84,8 @@ export const scaleOutConfigSchema = z
       .optional(),
     /** A member silent this long leaves the group, and its partitions move to the others. */
     sessionTimeoutMs: z.number().int().min(6000).default(10_000),
+    /** How long a load waits for another process's rollups of an hour before leaving them to its next load. */
+    rollupLockWaitSeconds: z.number().positive().default(120),
   })
   .prefault({});
 
@@ -164,6 +166,7 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     readConcurrency: config.readConcurrency,
     convertConcurrency: config.convertConcurrency,
     archive: config.archive,
+    rollupLockWaitMs: config.scaleOut.rollupLockWaitSeconds * 1000,
     compaction: {
       enabled: config.compaction.enabled,
       graceMinutes: config.compaction.graceMinutes,
@@ -174,8 +177,6 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
   };
 }
 
-type Json = Record<string, unknown>;
-
 /**
  * Environment overrides. LOADER_BUS=local|kafka with LOADER_BUS_DIR or
  * KAFKA_BROKERS (comma-separated); LOADER_STORE=dir|s3 with LOADER_STORE_DIR
@@ -184,7 +185,7 @@ type Json = Record<string, unknown>;
  * HIVE_AUTH; LOADER_TOPIC, LOADER_GROUP, LOADER_PREFIX, LOADER_CRON,
  * LOADER_TEMP_DIR, LOG_LEVEL; LOADER_SCALE_OUT=1 and LOADER_TOPIC_PATTERN.
  */
-export function configFromEnv(env: NodeJS.ProcessEnv): Json {
+function configFromEnv(env: NodeJS.ProcessEnv): Json {
   const out: Json = {};
   const set = (key: string, value: unknown) => {
     if (value !== undefined && value !== '') out[key] = value;

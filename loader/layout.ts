@@ -136,6 +136,11 @@ export class WarehouseLayout {
     return m ? Math.floor(Date.parse(`${m[1]}T${m[2]}:00:00Z`) / HOUR_MS) : null;
   }
 
+  /** A scaled-out slot's hours whose rollups it left to its next load (rollup lock busy too long). */
+  rollupsDueKey(slot: string): string {
+    return `${this.prefix}_loader/rollups-due/${slot}.json`;
+  }
+
   lockKey(topic: string): string {
     return `${this.prefix}_loader/lock/${topic}.json`;
   }

@@ -65,7 +65,7 @@ export interface LoadSpec {
   finish(ctx: LoadContext): Promise<void>;
 }
 
-export function stepTracker(result: RunResult, deps: LoaderDeps): StepTracker {
+function stepTracker(result: RunResult, deps: LoaderDeps): StepTracker {
   let current: string | undefined;
   let since = performance.now();
   const close = () => {
@@ -83,7 +83,7 @@ export function stepTracker(result: RunResult, deps: LoaderDeps): StepTracker {
   };
 }
 
-export function deadLetterFiles(
+function deadLetterFiles(
   deps: LoaderDeps,
   letters: DeadLetter[],
   keyOf: (partition: number, firstOffset: number) => string = (p, o) =>

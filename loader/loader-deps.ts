@@ -43,6 +43,11 @@ export interface LoaderSettings {
   archive?: boolean;
   /** Closed hours rewritten into few large sorted files (compaction/); absent: the defaults. */
   compaction?: CompactionSettings;
+  /**
+   * Scaled out: how long a load waits for another process's rollups of an hour before it leaves
+   * that hour's rollups to the slot's next load (scale-out/deferred-rollups.ts); absent: 2 minutes.
+   */
+  rollupLockWaitMs?: number;
 }
 
 export interface CompactionSettings {

@@ -72,6 +72,8 @@ export interface RunResult {
   steps: Record<string, number>;
   /** Per partition, the offset committed (the next to read). */
   committed: { partition: number; offset: number }[];
+  /** Scaled out: hours whose rollups this load left to the slot's next load (their lock stayed busy). */
+  deferredRollups?: string[];
   /** A run's raw archive (archive/): objects and messages written, compressed bytes. */
   archived?: { objects: number; messages: number; bytes: number };
   error?: string;

@@ -3,23 +3,16 @@
  * every test uses its own topic, prefix and table names, and cleans up).
  * Counts are read back through hive-driver (HiveCatalog).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnrichedEvent } from '../shared/event.ts';
 import { EVENTS_COLUMNS } from '../shared/warehouse.ts';
-import { readStackEnv, type StackEnv } from '../test/infra/stack-env.ts';
-import { expectedCounts, type LoaderHarness, loaderHarness } from './fixtures/loader-harness.ts';
-import {
-  cleanupRealHarness,
-  openRealPorts,
-  type RealPorts,
-  writeLoaderConfig,
-} from './fixtures/real-ports.ts';
+import { expectedCounts } from './fixtures/loader-harness.ts';
+import { realLoaderSuite } from './fixtures/real-loader-suite.ts';
 import { spawnLoader } from './fixtures/spawn-loader.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { parseHour } from './layout.ts';
@@ -50,33 +43,10 @@ function threeHours(count: number, seed: number): EnrichedEvent[] {
 }
 
 describe('loader on Kafka + S3 + HiveServer2', () => {
-  let env: StackEnv;
-  let ports: RealPorts;
-  let dir: string;
-  const harnesses: LoaderHarness[] = [];
-
-  async function harness(): Promise<LoaderHarness> {
-    const h = await loaderHarness(ports, {
-      partitions: 3,
-      settings: { tempDir: join(dir, `tmp-${harnesses.length}`) },
-    });
-    harnesses.push(h);
-    return h;
-  }
-
-  beforeAll(async () => {
-    env = readStackEnv();
-    ports = await openRealPorts(env);
-    dir = await mkdtemp(join(tmpdir(), 'loader-it-'));
-  });
-  afterAll(async () => {
-    for (const h of harnesses) await cleanupRealHarness(ports, h.deps.settings);
-    await ports?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const suite = realLoaderSuite('loader-it');
 
   it('loads three hours exactly once (duplicates dropped), a second run changes nothing, and every engine reads the types', async () => {
-    const h = await harness();
+    const h = await suite.harness();
     const events = threeHours(3000, 101);
     // One event with microseconds, to see the exact instant come back from every reader.
     const precise: EnrichedEvent = {
@@ -131,8 +101,8 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
     keys.push(...(await dataFilesAt(h.deps, `${prefix}events/dt=${hourAt(0).dt}/hour=${hourAt(0).hour}/`)));
     const local: string[] = [];
     for (const [i, key] of keys.entries()) {
-      const bytes = await ports.store.get(key);
-      const path = join(dir, `read-${i}.parquet`);
+      const bytes = await suite.ports.store.get(key);
+      const path = join(suite.dir, `read-${i}.parquet`);
       await writeFile(path, bytes ?? new Uint8Array());
       local.push(path);
     }
@@ -151,7 +121,7 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
     db.closeSync();
     let found: bigint | undefined;
     for (const path of local) {
-      const bytes = await ports.store.get(keys[local.indexOf(path)] as string);
+      const bytes = await suite.ports.store.get(keys[local.indexOf(path)] as string);
       const rows = await parquetReadObjects({
         file: (bytes as Uint8Array).slice().buffer,
         columns: ['message_id', 'received_at'],
@@ -173,7 +143,7 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
   });
 
   it('puts late events into their old hour, and a replay with a changed transform replaces that hour only', async () => {
-    const h = await harness();
+    const h = await suite.harness();
     const events = threeHours(1500, 202);
     await h.produce(events);
     await runOnce(h.deps);
@@ -213,16 +183,16 @@ describe('loader on Kafka + S3 + HiveServer2', () => {
 
   for (const crashAt of ['after-upload', 'after-register'] as const) {
     it(`repairs a loader SIGKILLed ${crashAt}: the re-run leaves every event exactly once`, async () => {
-      const h = await harness();
+      const h = await suite.harness();
       const events = threeHours(2000, crashAt === 'after-upload' ? 303 : 404);
       await h.produce(events.slice(0, 1400));
-      const config = await writeLoaderConfig(dir, env, { ...h.deps.settings, maxRowsPerFile: 200 });
+      const config = await suite.configFile({ ...h.deps.settings, maxRowsPerFile: 200 });
       const crashed = await spawnLoader(config, ['run'], { LOADER_CRASH_AT: crashAt });
       expect(crashed.signal).toBe('SIGKILL');
-      expect(await ports.bus.committed(h.deps.settings.group, h.deps.settings.topic)).toEqual([]);
+      expect(await suite.ports.bus.committed(h.deps.settings.group, h.deps.settings.topic)).toEqual([]);
       // More events before the re-run, and a different file size, so not every name is overwritten.
       await h.produce(events.slice(1400));
-      const rerun = await spawnLoader(await writeLoaderConfig(dir, env, h.deps.settings));
+      const rerun = await spawnLoader(await suite.configFile(h.deps.settings));
       expect(rerun, rerun.stderr).toMatchObject({ code: 0 });
       expect(await h.countsByHour()).toEqual(expectedCounts(events));
       const [all] = await h.query(

@@ -9,13 +9,11 @@
  * space under <dataDir>/tmp.
  */
 import { join, resolve } from 'node:path';
-import type { z } from 'zod';
 import {
   busOf,
   catalogOf,
-  otherDeployableSection,
+  deployablePipelineSchema,
   type PipelineShared,
-  pipelineConfigSchema,
   storeOf,
 } from '../shared/config/pipeline-config.ts';
 import {
@@ -26,12 +24,7 @@ import {
   loaderSectionSchema,
 } from './config.ts';
 
-export const loaderPipelineSchema = pipelineConfigSchema({
-  edge: otherDeployableSection,
-  loader: loaderSectionSchema,
-  insights: otherDeployableSection,
-});
-export type LoaderPipelineConfig = z.output<typeof loaderPipelineSchema>;
+export const loaderPipelineSchema = deployablePipelineSchema('loader', loaderSectionSchema);
 
 /** The keys of the loader's own file format: a file with any other pipeline key is the pipeline file. */
 export const LOADER_OWN_KEYS: readonly string[] = Object.keys(loaderConfigSchema.shape);

@@ -61,5 +61,5 @@ export function logProgress(logger: Logger): LoadProgress {
 /** The one line each run ends with. */
 export function summaryLine(result: RunResult): string {
   const mb = (result.bytes / 1e6).toFixed(1);
-  return `${result.command} ${result.ok ? 'ok' : 'FAILED'}: ${result.events} events, ${result.duplicates} duplicates dropped, ${result.malformed} malformed, ${result.files} files, ${mb} MB, ${result.seconds.toFixed(1)} s${result.hours.length ? ` (hours ${result.hours[0]}..${result.hours.at(-1)})` : ''}`;
+  return `${result.command} ${result.ok ? 'ok' : 'FAILED'}: ${result.events} events, ${result.duplicates} duplicates dropped, ${result.malformed} malformed, ${result.files} files, ${mb} MB, ${result.seconds.toFixed(1)} s${result.hours.length ? ` (hours ${result.hours[0]}..${result.hours.at(-1)})` : ''}${result.deferredRollups?.length ? `; rollups of ${result.deferredRollups.join(', ')} left to the next load` : ''}`;
 }

@@ -9,10 +9,10 @@ import { type Hour, hourLabel } from './layout.ts';
 import { load, recordedLoad } from './load.ts';
 import { crashIfAt, type LoaderDeps, layoutOf, stateNameOf } from './loader-deps.ts';
 import type { RunResult } from './loader-state.ts';
+import { rollupsOfLoad } from './scale-out/deferred-rollups.ts';
 import { commitOffsets } from './steps/commit.ts';
 import { planRanges } from './steps/plan.ts';
 import { ensureTables, registerHours } from './steps/register.ts';
-import { writeRollups } from './steps/rollup.ts';
 
 export interface RunOptions {
   /** Load nothing received after this hour; the rest waits for the next run. */
@@ -35,12 +35,14 @@ export async function runOnce(deps: LoaderDeps, options: RunOptions = {}): Promi
         await registerHours(deps, 'events', hours, locate);
         crashIfAt(deps, 'after-register');
         steps.enter('rollups');
-        await writeRollups(
+        // Scaled out, hours whose rollup lock stayed busy are recorded for the slot's next load.
+        const deferred = await rollupsOfLoad(
           deps,
           duckdb,
           [...hours].sort((a, b) => a - b),
           locate,
         );
+        if (deferred.length > 0) result.deferredRollups = deferred.map(hourLabel);
         crashIfAt(deps, 'after-rollups');
         steps.enter('commit');
         // Queued before the commit point, so every committed file's hour is a compaction candidate.

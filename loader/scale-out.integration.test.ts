@@ -14,35 +14,27 @@
  *   number of both topics, which one process owns.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type EnrichedEvent, eventKey } from '../shared/event.ts';
 import { ROLLUP_TABLES } from '../shared/warehouse.ts';
-import { readStackEnv, type StackEnv } from '../test/infra/stack-env.ts';
-import { expectedCounts, type LoaderHarness, loaderHarness, uniqueId } from './fixtures/loader-harness.ts';
-import {
-  cleanupRealHarness,
-  openRealPorts,
-  type RealPorts,
-  writeLoaderConfig,
-} from './fixtures/real-ports.ts';
+import { runLoaderCli } from './fixtures/embedded-cli.ts';
+import { expectedCounts, type LoaderHarness, uniqueId } from './fixtures/loader-harness.ts';
+import { realLoaderSuite } from './fixtures/real-loader-suite.ts';
 import { spawnLoader } from './fixtures/spawn-loader.ts';
 import { syntheticEvents } from './fixtures/synthetic-events.ts';
 import { WarehouseLayout } from './layout.ts';
 import { LoaderState } from './loader-state.ts';
 import { lazyLoaderDuckDb, sqlString } from './parquet/loader-duckdb.ts';
+import type { LoaderStatus } from './status.ts';
 import { dataFilesAt } from './steps/rollup.ts';
 
 // Kafka refuses timestamps an hour ahead of its clock: the test's hours are the last few before now.
 const T0 = (Math.floor(Date.now() / 3_600_000) - 6) * 3_600_000;
 
 describe('scaled-out loaders: one consumer group, slots per process', () => {
-  let env: StackEnv;
-  let ports: RealPorts;
-  let dir: string;
-  const harnesses: LoaderHarness[] = [];
+  const suite = realLoaderSuite('loader-scale-out');
 
   /** A config file for the child processes: scaled out, a short session so a killed member leaves soon. */
   async function scaledConfig(
@@ -50,9 +42,9 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     name: string,
     extra: Record<string, unknown> = {},
   ): Promise<string> {
-    const file = await writeLoaderConfig(dir, env, h.deps.settings);
+    const file = await suite.configFile(h.deps.settings);
     const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-    const out = join(dir, `${name}.json`);
+    const out = join(suite.dir, `${name}.json`);
     await writeFile(
       out,
       JSON.stringify({ ...config, scaleOut: { enabled: true, sessionTimeoutMs: 6000 }, ...extra }),
@@ -60,22 +52,10 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     return out;
   }
 
-  beforeAll(async () => {
-    env = readStackEnv();
-    ports = await openRealPorts(env);
-    dir = await mkdtemp(join(tmpdir(), 'loader-scale-out-'));
-  });
-
-  afterAll(async () => {
-    for (const h of harnesses) await cleanupRealHarness(ports, h.deps.settings);
-    await ports?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
   /** Stored rollup object vs the rollups recomputed (the loader's own SQL) from the hour's files: rows that differ. */
   async function rollupDifferences(h: LoaderHarness, hours: number[]): Promise<Record<string, number>> {
     const layout = new WarehouseLayout(h.deps.settings.warehousePrefix);
-    const work = await mkdtemp(join(dir, 'rollups-'));
+    const work = await mkdtemp(join(suite.dir, 'rollups-'));
     const duckdb = lazyLoaderDuckDb({
       memoryLimit: '512MB',
       threads: 1,
@@ -89,14 +69,16 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     try {
       for (const hour of hours) {
         // Its current location: compaction (after each pass) may have moved it to a `v=…/` of its own.
-        const location = await new LoaderState(ports.store, layout, h.deps.settings.topic).eventsLocation(
-          hour,
-        );
+        const location = await new LoaderState(
+          suite.ports.store,
+          layout,
+          h.deps.settings.topic,
+        ).eventsLocation(hour);
         const keys = await dataFilesAt(h.deps, location);
         const local: string[] = [];
         for (const [i, key] of keys.entries()) {
           const path = join(work, `${hour}-${i}.parquet`);
-          await writeFile(path, (await ports.store.get(key)) as Uint8Array);
+          await writeFile(path, (await suite.ports.store.get(key)) as Uint8Array);
           local.push(path);
         }
         const fresh = Object.fromEntries(
@@ -105,7 +87,7 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
         await duckdb.rollups(local, fresh as Record<(typeof ROLLUP_TABLES)[number], string>);
         for (const table of ROLLUP_TABLES) {
           const stored = join(work, `${hour}-${table}-stored.parquet`);
-          const bytes = await ports.store.get(layout.rollupKey(table, hour));
+          const bytes = await suite.ports.store.get(layout.rollupKey(table, hour));
           expect(bytes, `${table} of hour ${hour}`).not.toBeNull();
           await writeFile(stored, bytes as Uint8Array);
           const a = `read_parquet(${sqlString(stored)})`;
@@ -130,8 +112,7 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
   }
 
   it('three processes on 6 partitions, one SIGKILLed mid-load: the rest finish, a re-run settles, Hive and rollups exact', async () => {
-    const h = await loaderHarness(ports, { partitions: 6, settings: { tempDir: join(dir, 'tmp-a') } });
-    harnesses.push(h);
+    const h = await suite.harness({ partitions: 6 });
     const events = [...syntheticEvents(3000, { seed: 1313, startMs: T0, spanMs: 3 * 3_600_000 })];
     // Retries (the same messageId sent twice, as an SDK or the spool does): dropped wherever they land.
     await h.produce([...events, ...events.slice(0, 150)]);
@@ -156,11 +137,11 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     const { group, topic } = h.deps.settings;
     for (let p = 0; p < 6; p++) {
       expect(
-        await ports.store.get(layout.pendingKey(`${group}/p${p}/${topic}`)),
+        await suite.ports.store.get(layout.pendingKey(`${group}/p${p}/${topic}`)),
         `slot ${p} pending`,
       ).toBeNull();
       expect(
-        await ports.store.get(layout.offsetsKey(`${group}/p${p}/${topic}`)),
+        await suite.ports.store.get(layout.offsetsKey(`${group}/p${p}/${topic}`)),
         `slot ${p} offsets`,
       ).not.toBeNull();
     }
@@ -181,8 +162,8 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
       JSON.stringify(diff),
     ).toBe(true);
     // The group's offsets were moved through a live member: Kafka's lag tools see the progress.
-    const committed = await ports.bus.committed(group, topic);
-    const marks = await ports.bus.watermarks(topic);
+    const committed = await suite.ports.bus.committed(group, topic);
+    const marks = await suite.ports.bus.watermarks(topic);
     expect(committed.sort((x, y) => x.partition - y.partition)).toEqual(
       marks.map((m) => ({ partition: m.partition, offset: m.high })),
     );
@@ -190,14 +171,13 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
 
   it('two regions matched by a pattern: a failover duplicate in both topics is loaded once', async () => {
     const id = uniqueId('re');
-    const h = await loaderHarness(ports, { id, partitions: 1, settings: { tempDir: join(dir, 'tmp-b') } });
-    harnesses.push(h);
+    const h = await suite.harness({ id, partitions: 1 });
     const eu = `${id}.eu.events`;
     const us = `${id}.us.events`;
-    await ports.bus.ensureTopic(eu, 3);
-    await ports.bus.ensureTopic(us, 3);
+    await suite.ports.bus.ensureTopic(eu, 3);
+    await suite.ports.bus.ensureTopic(us, 3);
     const produce = async (topic: string, list: EnrichedEvent[]) =>
-      ports.bus.produce(
+      suite.ports.bus.produce(
         topic,
         list.map((e) => ({
           key: eventKey(e),
@@ -226,13 +206,24 @@ describe('scaled-out loaders: one consumer group, slots per process', () => {
     // Both topics loaded, each partition under its slot's own record, up to the end of the topic.
     const layout = new WarehouseLayout(h.deps.settings.warehousePrefix);
     for (const topic of [eu, us]) {
-      for (const m of await ports.bus.watermarks(topic)) {
-        const bytes = await ports.store.get(
+      for (const m of await suite.ports.bus.watermarks(topic)) {
+        const bytes = await suite.ports.store.get(
           layout.offsetsKey(`${h.deps.settings.group}/p${m.partition}/${topic}`),
         );
         const record = JSON.parse(new TextDecoder().decode(bytes as Uint8Array)) as { offsets: unknown };
         expect(record.offsets).toEqual([{ partition: m.partition, offset: m.high }]);
       }
     }
+    // `loader status` finds the topics by the pattern, as the loaders did, and reads every slot.
+    const status = runLoaderCli(config, ['status', '--json'], { LOG_LEVEL: 'error' });
+    expect(status.status, status.stderr).toBe(0);
+    const s = JSON.parse(status.stdout) as LoaderStatus;
+    expect(s).toMatchObject({ topic: `${eu}, ${us}`, lag: 0, lock: null, pendingRun: null });
+    expect(s.scaledOut?.slots.map((slot) => slot.topics.map((t) => [t.topic, t.lag]))).toEqual(
+      [0, 1, 2].map(() => [
+        [eu, 0],
+        [us, 0],
+      ]),
+    );
   }, 300_000);
 });

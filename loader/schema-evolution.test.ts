@@ -5,19 +5,15 @@
  * breaks. The same scenario runs on the real stack in
  * schema-evolution.integration.test.ts.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type EmbeddedLoader, embeddedLoader } from './fixtures/embedded-ports.ts';
+import { describe, expect, it } from 'vitest';
+import { embeddedLoaderPerTest } from './fixtures/embedded-ports.ts';
 import { EVOLVED_ROWS, runSchemaEvolution } from './fixtures/schema-evolution.ts';
 
 describe('schema evolution (embedded ports)', () => {
-  let e: EmbeddedLoader;
-  beforeEach(async () => {
-    e = await embeddedLoader('b2h-evolution');
-  });
-  afterEach(() => e.close());
+  const e = embeddedLoaderPerTest('b2h-evolution');
 
   it('loads after the upgrade; the old hour reads the new columns as NULL', async () => {
-    const { rows } = await runSchemaEvolution(e.h, (name) => e.catalog.dropTable(name));
+    const { rows } = await runSchemaEvolution(e().h, (name) => e().catalog.dropTable(name));
     expect(rows).toEqual(EVOLVED_ROWS);
   });
 });

@@ -59,6 +59,11 @@ export function createLoaderMetrics(registry = new Registry()): LoaderMetrics {
     help: 'Messages not yet loaded',
     registers: [registry],
   });
+  const deferredRollups = new Counter({
+    name: 'loader_rollups_deferred_total',
+    help: "Hours whose rollups a scaled-out load left to the slot's next load (their lock stayed busy)",
+    registers: [registry],
+  });
   const compactedHours = new Counter({
     name: 'loader_compacted_hours_total',
     help: 'Hours rewritten by compaction',
@@ -106,6 +111,7 @@ export function createLoaderMetrics(registry = new Registry()): LoaderMetrics {
       duplicates.inc(r.duplicates);
       files.inc(r.files);
       bytes.inc(r.bytes);
+      deferredRollups.inc(r.deferredRollups?.length ?? 0);
     },
     lag: (value) => lag.set(value),
   };
@@ -207,7 +213,7 @@ export async function startLoader(
       }
       return result;
     } finally {
-      await loaderStatus(deps)
+      await loaderStatus(deps, passes.topics ? { topics: passes.topics } : {})
         .then((s) => metrics.lag(s.lag))
         .catch(() => undefined);
     }
@@ -243,7 +249,7 @@ export async function startLoader(
         maxTimeout: 2000,
         shouldRetry: ({ error }) => error instanceof LockBusyError,
       }),
-    status: () => loaderStatus(deps),
+    status: () => loaderStatus(deps, passes.topics ? { topics: passes.topics } : {}),
     runInBackground() {
       runNow().catch((err: unknown) => {
         if (!(err instanceof LockBusyError))

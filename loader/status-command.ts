@@ -14,6 +14,8 @@ import { BusError } from '../shared/errors.ts';
 import { createLogger } from '../shared/logger.ts';
 import { type LoaderConfig, settingsOf } from './config.ts';
 import { summaryLine } from './progress.ts';
+import { scaledOutTopics } from './scale-out/loader-passes.ts';
+import type { SlotStatus } from './scale-out/slot-status.ts';
 import { type LoaderStatus, loaderStatus } from './status.ts';
 
 /** The data directory of a local log at <dataDir>/bus, the one-machine layout; undefined otherwise. */
@@ -42,7 +44,12 @@ export async function readStatus(config: LoaderConfig): Promise<LoaderStatus> {
   const logger = createLogger('loader', config.logLevel === 'info' ? 'warn' : config.logLevel);
   const bus = await createEventBus(config.bus, logger);
   try {
-    return await loaderStatus({ bus, store: createObjectStore(config.store), settings: settingsOf(config) });
+    // Scaled out: every slot's records, over the topics the loaders load.
+    const topics = await scaledOutTopics(config, { logger });
+    return await loaderStatus(
+      { bus, store: createObjectStore(config.store), settings: settingsOf(config) },
+      topics ? { topics } : {},
+    );
   } catch (error) {
     if (error instanceof BusError && error.code === 'unknown_topic') {
       throw new ConfigError(
@@ -55,15 +62,44 @@ export async function readStatus(config: LoaderConfig): Promise<LoaderStatus> {
   }
 }
 
+function lastRunLine(run: LoaderStatus['lastRun']): string {
+  return run ? `${summaryLine(run)} at ${run.finishedAt}${run.error ? ` — ${run.error}` : ''}` : 'none';
+}
+
+function slotLines(slot: SlotStatus): string[] {
+  const lock = slot.lock ? `${slot.lock.purpose} by ${slot.lock.owner} until ${slot.lock.expiresAt}` : 'free';
+  return [
+    `  slot ${slot.slot}: ${slot.lag} behind; lock ${lock}`,
+    ...slot.topics.flatMap((t) => [
+      `    ${t.topic}: committed ${t.committed ?? '-'} of ${t.high} (lag ${t.lag}); last hour ${t.lastHour ?? 'none'}`,
+      `      last run: ${lastRunLine(t.lastRun)}`,
+      ...(t.pendingRun
+        ? [
+            `      pending: ${t.pendingCommand ?? 'run'} ${t.pendingRun} did not finish; the slot's next load settles it`,
+          ]
+        : []),
+    ]),
+  ];
+}
+
 /** The status as a person reads it. */
 export function statusLines(s: LoaderStatus): string[] {
+  if (s.scaledOut) {
+    const c = s.scaledOut.pendingCompaction;
+    return [
+      `topics ${s.topic} (scaled out), group ${s.group}: ${s.lag} messages behind`,
+      ...s.scaledOut.slots.flatMap(slotLines),
+      `last loaded hour: ${s.lastHour ?? 'none'}`,
+      ...(c ? [`pending: compaction ${c} did not finish; the next compaction settles it`] : []),
+    ];
+  }
   return [
     `topic ${s.topic}, group ${s.group}: ${s.lag} messages behind`,
     ...s.partitions.map(
       (p) => `  partition ${p.partition}: committed ${p.committed ?? '-'} of ${p.high} (lag ${p.lag})`,
     ),
     `last loaded hour: ${s.lastHour ?? 'none'}`,
-    `last run: ${s.lastRun ? `${summaryLine(s.lastRun)} at ${s.lastRun.finishedAt}${s.lastRun.error ? ` — ${s.lastRun.error}` : ''}` : 'none'}`,
+    `last run: ${lastRunLine(s.lastRun)}`,
     `lock: ${s.lock ? `${s.lock.purpose} by ${s.lock.owner} until ${s.lock.expiresAt}` : 'free'}`,
     ...(s.pendingRun
       ? [`pending: ${s.pendingCommand ?? 'run'} ${s.pendingRun} did not finish; the next load settles it`]

@@ -8,6 +8,7 @@
  * parsed values into ports.
  */
 import { z } from 'zod';
+import type { Json } from './config/config-file.ts';
 
 export const localBusConfigSchema = z.strictObject({
   kind: z.literal('local'),
@@ -54,6 +55,11 @@ export const kafkaBusConfigSchema = z.strictObject({
    * configs that never name it parse to what they did before.
    */
   client: z.enum(['kafkajs', 'platformatic']).optional(),
+  /**
+   * Compression of produced record batches; absent, each producer's default (the edge's lz4, gzip
+   * otherwise). Every reader in the pipeline decodes all three.
+   */
+  compression: z.enum(['lz4', 'gzip', 'none']).optional(),
 });
 
 export const dirStoreConfigSchema = z.strictObject({ kind: z.literal('dir'), root: z.string().min(1) });
@@ -102,8 +108,6 @@ export type StoreConfig = z.output<typeof storeConfigSchema>;
 export type CatalogConfig = z.output<typeof catalogConfigSchema>;
 
 // ---------------------------------------------------------------- layering
-
-type Json = Record<string, unknown>;
 
 export const isJsonObject = (v: unknown): v is Json =>
   v !== null && typeof v === 'object' && !Array.isArray(v);

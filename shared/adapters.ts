@@ -24,6 +24,7 @@ export async function createEventBus(config: BusConfig, logger: Logger): Promise
       brokers: config.brokers,
       clientId: config.clientId,
       ...(config.client ? { client: config.client } : {}),
+      ...(config.compression ? { compression: config.compression } : {}),
     },
     logger,
   );

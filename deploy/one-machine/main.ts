@@ -6,9 +6,9 @@
  * in progress finishes, then everything closes; a second signal exits at once).
  */
 import { Command } from 'commander';
-import { CONFIG_EXIT_CODE } from '../../shared/config/config-error.ts';
 import { InputError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logger.ts';
+import { runEntry } from '../../shared/runtime/entry.ts';
 import { stopOnSignals } from '../../shared/runtime/signals.ts';
 import { hideSecrets } from '../../shared/secret-display.ts';
 import { banner } from './banner.ts';
@@ -40,7 +40,7 @@ function parseCli(argv: string[]): CliOptions {
     .opts<CliOptions>();
 }
 
-export async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<void> {
   const cli = parseCli(argv);
   const config = loadOneMachineConfig(cli, process.env);
   if (cli.check) {
@@ -62,7 +62,7 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 /** Mistakes the user fixes (configuration, a port in use): a message, not a stack trace. */
-export function userError(err: unknown): string | null {
+function userError(err: unknown): string | null {
   if (err instanceof InputError) return err.message; // a ConfigError among them
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE' || code === 'EACCES')
@@ -72,9 +72,5 @@ export function userError(err: unknown): string | null {
 
 /** Runs `main`, turning a user's mistake into its message and exit code 2, anything else into a stack and 1. */
 export function runMain(argv: string[]): void {
-  main(argv).catch((err: unknown) => {
-    const message = userError(err);
-    process.stderr.write(`start: ${message ?? (err as Error).stack ?? String(err)}\n`);
-    process.exit(message === null ? 1 : CONFIG_EXIT_CODE);
-  });
+  runEntry('start', () => main(argv), userError);
 }

@@ -54,4 +54,3 @@ export const relayedEventSchema = z.object({
 });
 
 export const relayBodySchema = z.object({ events: z.array(relayedEventSchema).min(1) });
-export type RelayBody = z.infer<typeof relayBodySchema>;

@@ -14,6 +14,7 @@
  */
 import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fsyncDirectory } from '../../shared/durable-write.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { SinkUnavailableError } from '../edge-errors.ts';
 import { decodeFrames, encodeFrames } from './spool-frame.ts';
@@ -111,7 +112,7 @@ export class DiskSpool {
       this.records += payloads.length;
     }
     this.nextId = (ids.at(-1) ?? 0) + 1;
-    await syncDir(dir);
+    await fsyncDirectory(dir);
     if (this.records > 0) logger.info(this.stats(), 'spool: recovered events from a previous run');
   }
 
@@ -186,7 +187,7 @@ export class DiskSpool {
     const id = this.nextId++;
     const handle = await open(join(this.options.dir, segmentName(id)), 'a');
     // The new file's directory entry must survive a crash as well as its bytes.
-    await syncDir(this.options.dir);
+    await fsyncDirectory(this.options.dir);
     this.active = { id, bytes: 0, records: 0, handle };
   }
 
@@ -245,8 +246,8 @@ export class DiskSpool {
       const [segment] = this.sealed.splice(index, 1);
       await mkdir(deadDir, { recursive: true });
       await rename(join(this.options.dir, segmentName(id)), target);
-      await syncDir(deadDir);
-      await syncDir(this.options.dir);
+      await fsyncDirectory(deadDir);
+      await fsyncDirectory(this.options.dir);
       this.bytes -= segment!.bytes;
       this.records -= segment!.records;
       return target;
@@ -263,15 +264,6 @@ export class DiskSpool {
     const run = this.chain.then(task, task);
     this.chain = run.catch(() => {});
     return run;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

@@ -7,37 +7,34 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { RegionRouter } from './region-router.ts';
 
-export function registerRegionMetrics(registry: Registry, router: Pick<RegionRouter, 'stats'>): void {
-  new Counter({
-    name: 'edge_region_events_total',
-    help: 'Events a region acknowledged since start.',
-    labelNames: ['region'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of router.stats()) this.inc({ region: s.name }, s.produced);
-    },
-  });
-  new Counter({
+/** The counters: per region, a running total the router keeps, read at scrape time. */
+const COUNTERS = [
+  { name: 'edge_region_events_total', help: 'Events a region acknowledged since start.', stat: 'produced' },
+  {
     name: 'edge_region_errors_total',
     help: 'Produce attempts that failed or timed out, by region.',
-    labelNames: ['region'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of router.stats()) this.inc({ region: s.name }, s.errors);
-    },
-  });
-  new Counter({
+    stat: 'errors',
+  },
+  {
     name: 'edge_region_failovers_total',
     help: 'Switches of the produce target away from a region (it was unreachable).',
-    labelNames: ['region'] as const,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const s of router.stats()) this.inc({ region: s.name }, s.failoversFrom);
-    },
-  });
+    stat: 'failoversFrom',
+  },
+] as const;
+
+export function registerRegionMetrics(registry: Registry, router: Pick<RegionRouter, 'stats'>): void {
+  for (const { name, help, stat } of COUNTERS) {
+    new Counter({
+      name,
+      help,
+      labelNames: ['region'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of router.stats()) this.inc({ region: s.name }, s[stat]);
+      },
+    });
+  }
   new Gauge({
     name: 'edge_region_target',
     help: '1 for the region produces go to now, 0 for the others.',

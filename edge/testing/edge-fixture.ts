@@ -92,6 +92,18 @@ export function postJson(path: string, body: unknown, headers: Record<string, st
   });
 }
 
+/** A browser's CORS preflight for a JSON POST to `path` from `origin`. */
+export function preflight(origin: string, path = '/v1/batch'): Request {
+  return new Request(`http://edge.test${path}`, {
+    method: 'OPTIONS',
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type',
+    },
+  });
+}
+
 export async function gzip(text: string): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
   return new Uint8Array(await new Response(stream).arrayBuffer());

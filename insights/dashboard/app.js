@@ -1,4 +1,6 @@
 // The dashboard: picks a project, a range and filters, asks the API, draws the answers.
+// Over 300 lines: the controller of one page, whose loaders share the one `state` (project, range,
+// filters, goals, the URL hash) and one abort per refresh; drawing is in panels.js and chart.js.
 import { ApiError, getJson } from './api.js';
 import { chartMessage, drawTimeseries, followWidth } from './chart.js';
 import { downloadCsv } from './csv.js';

@@ -7,7 +7,7 @@ function cell(value) {
   return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-export function toCsv(header, rows) {
+function toCsv(header, rows) {
   return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n');
 }
 

@@ -18,7 +18,7 @@ export const DIMENSION_LABELS = {
 };
 
 /** A country code as its English name ("DE" → "Germany"); anything else as it is. */
-export function countryName(code) {
+function countryName(code) {
   if (!/^[A-Z]{2}$/.test(code)) return code;
   try {
     return countryNames.of(code) ?? code;

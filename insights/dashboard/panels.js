@@ -14,7 +14,7 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-export function formatDuration(seconds) {
+function formatDuration(seconds) {
   const s = Math.round(seconds);
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);

@@ -4,7 +4,7 @@
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-export function isoDay(ms) {
+function isoDay(ms) {
   return new Date(ms).toISOString().slice(0, 10);
 }
 

@@ -15,7 +15,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import type { ConsumedMessage } from '../../shared/bus/bus.ts';
 import { HOUR_MS, type Hour, hourPartition, type WarehouseLayout } from '../layout.ts';
 
-export const ARCHIVE_EXTENSION = '.ndjson.zst';
+const ARCHIVE_EXTENSION = '.ndjson.zst';
 
 export interface ArchiveEnvelope {
   partition: number;

@@ -17,7 +17,7 @@ import type { PartitionRange } from '../steps/plan.ts';
 import { archiveHourPrefix, messageOfEnvelope, parseArchiveKey } from './archive-format.ts';
 
 /** The lines of a text stream, decompressed first when `zstd`. */
-export function linesOf(body: Readable, zstd: boolean): AsyncIterable<string> {
+function linesOf(body: Readable, zstd: boolean): AsyncIterable<string> {
   const text = zstd ? body.pipe(createZstdDecompress()) : body;
   if (zstd) body.on('error', (err) => text.destroy(err));
   return createInterface({ input: text, crlfDelay: Number.POSITIVE_INFINITY });

@@ -6,22 +6,12 @@
  * equal row for row, every column, through HiveServer2. A Segment export on
  * the object store imports into its hours, and importing it twice adds nothing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import kafkajs from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConsumedMessage } from '../../shared/bus/bus.ts';
-import { deleteTopicsAndGroups, stackBrokers } from '../../shared/bus/fixtures/kafka-stack.ts';
-import { readStackEnv, type StackEnv } from '../../test/infra/stack-env.ts';
-import { type LoaderHarness, loaderHarness } from '../fixtures/loader-harness.ts';
-import {
-  cleanupRealHarness,
-  openRealPorts,
-  type RealPorts,
-  writeLoaderConfig,
-} from '../fixtures/real-ports.ts';
+import { stackBrokers } from '../../shared/bus/fixtures/kafka-stack.ts';
+import { realLoaderSuite } from '../fixtures/real-loader-suite.ts';
 import { spawnLoader } from '../fixtures/spawn-loader.ts';
 import { syntheticEvents } from '../fixtures/synthetic-events.ts';
 import { hourLabel } from '../layout.ts';
@@ -36,58 +26,33 @@ const plain = (m: ConsumedMessage) => ({ ...m, value: Buffer.from(m.value).toStr
 const byOffset = (a: ConsumedMessage, b: ConsumedMessage) => a.partition - b.partition || a.offset - b.offset;
 
 describe('archive and import on Kafka + S3 + HiveServer2', () => {
-  let env: StackEnv;
-  let ports: RealPorts;
-  let dir: string;
-  const harnesses: LoaderHarness[] = [];
-
-  async function harness(): Promise<LoaderHarness> {
-    const h = await loaderHarness(ports, {
-      partitions: 3,
-      settings: { tempDir: join(dir, `tmp-${harnesses.length}`) },
-    });
-    harnesses.push(h);
-    return h;
-  }
-
-  beforeAll(async () => {
-    env = readStackEnv();
-    ports = await openRealPorts(env);
-    dir = await mkdtemp(join(tmpdir(), 'archive-it-'));
-  });
-  afterAll(async () => {
-    for (const h of harnesses) {
-      await cleanupRealHarness(ports, h.deps.settings);
-      await deleteTopicsAndGroups([h.deps.settings.topic], [h.deps.settings.group]).catch(() => undefined);
-    }
-    await ports?.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const suite = realLoaderSuite('archive-it', { deleteTopics: true });
 
   it('archives exactly what it consumed, and rebuilds the hours from it once the topic has no records left, SIGKILL mid-swap included', {
     // Two replays of three hours through HiveServer2 (each swap: a partition move and five rollups per hour).
     timeout: 600_000,
   }, async () => {
-    const h = await harness();
+    const h = await suite.harness();
     const { topic, tables, warehousePrefix } = h.deps.settings;
     const events = [...syntheticEvents(1500, { seed: 77, startMs: T0, spanMs: 3 * 3_600_000 })];
     await h.produce(events);
-    await ports.bus.produce(topic, [
+    await suite.ports.bus.produce(topic, [
       { key: 'poison', value: 'not json {', timestamp: T0 + 60_000 },
       { key: null, value: new Uint8Array([0xff, 0xfe, 0x00, 0x7b, 0xc3]), timestamp: T0 + 3_700_000 },
     ]);
     const run = await runOnce(h.deps);
     expect(run).toMatchObject({ ok: true, events: 1500, malformed: 2 });
     const produced: ConsumedMessage[] = [];
-    for (const m of await ports.bus.watermarks(topic)) {
+    for (const m of await suite.ports.bus.watermarks(topic)) {
       if (m.high > m.low)
-        for await (const batch of ports.bus.read(topic, m.partition, m.low, m.high)) produced.push(...batch);
+        for await (const batch of suite.ports.bus.read(topic, m.partition, m.low, m.high))
+          produced.push(...batch);
     }
     expect(produced.length).toBe(1502);
 
     const inArchive: ConsumedMessage[] = [];
-    for await (const o of ports.store.list(`${warehousePrefix}archive/`)) {
-      for await (const m of archiveMessages(ports.store, o.key)) inArchive.push(m);
+    for await (const o of suite.ports.store.list(`${warehousePrefix}archive/`)) {
+      for await (const m of archiveMessages(suite.ports.store, o.key)) inArchive.push(m);
     }
     expect(inArchive.length).toBe(1502);
     const bytes = (list: ConsumedMessage[]) => list.reduce((n, m) => n + m.value.length, 0);
@@ -104,7 +69,7 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     const admin = new kafkajs.Kafka({ brokers: stackBrokers(), logLevel: kafkajs.logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      const marks = await ports.bus.watermarks(topic);
+      const marks = await suite.ports.bus.watermarks(topic);
       await admin.fetchTopicMetadata({ topics: [topic] }); // deleteTopicRecords needs the leaders known
       await admin.deleteTopicRecords({
         topic,
@@ -113,9 +78,9 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     } finally {
       await admin.disconnect();
     }
-    expect((await ports.bus.watermarks(topic)).every((m) => m.low === m.high && m.high > 0)).toBe(true);
+    expect((await suite.ports.bus.watermarks(topic)).every((m) => m.low === m.high && m.high > 0)).toBe(true);
 
-    const config = await writeLoaderConfig(dir, env, h.deps.settings);
+    const config = await suite.configFile(h.deps.settings);
     const range = ['replay', '--source', 'archive', '--from', hourLabel(H0), '--to', hourLabel(H0 + 2)];
     const crashed = await spawnLoader(config, range, { LOADER_CRASH_AT: 'mid-swap' });
     expect(crashed.signal, crashed.stderr).toBe('SIGKILL');
@@ -135,7 +100,7 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
   it('imports a Segment export from the object store into its hours; twice adds nothing; a bad line is a dead letter', {
     timeout: 400_000,
   }, async () => {
-    const h = await harness();
+    const h = await suite.harness();
     const { tables, warehousePrefix } = h.deps.settings;
     const lines = Array.from({ length: 120 }, (_, i) =>
       JSON.stringify({
@@ -152,8 +117,8 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     );
     lines.splice(50, 0, '{oops');
     const prefix = `${warehousePrefix}exports/segment/`;
-    await ports.store.put(`${prefix}2026-01-01/part-0.gz`, gzipSync(`${lines.join('\n')}\n`));
-    const config = await writeLoaderConfig(dir, env, h.deps.settings);
+    await suite.ports.store.put(`${prefix}2026-01-01/part-0.gz`, gzipSync(`${lines.join('\n')}\n`));
+    const config = await suite.configFile(h.deps.settings);
     for (const round of [1, 2]) {
       const imported = await spawnLoader(config, ['import', prefix, '--project', 'acme']);
       expect(imported, `round ${round}: ${imported.stderr}`).toMatchObject({ code: 0 });
@@ -169,8 +134,8 @@ describe('archive and import on Kafka + S3 + HiveServer2', () => {
     const [rollup] = await h.query(`SELECT sum(events) AS n FROM ${tables.eventsHourly}`);
     expect(rollup).toMatchObject({ n: 120 });
     const letters: string[] = [];
-    for await (const o of ports.store.list(`${warehousePrefix}_loader/dead-letter/`)) {
-      letters.push(new TextDecoder().decode((await ports.store.get(o.key)) ?? new Uint8Array()));
+    for await (const o of suite.ports.store.list(`${warehousePrefix}_loader/dead-letter/`)) {
+      letters.push(new TextDecoder().decode((await suite.ports.store.get(o.key)) ?? new Uint8Array()));
     }
     expect(
       letters

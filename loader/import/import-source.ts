@@ -104,7 +104,7 @@ function firstTime(e: Record<string, unknown>): string | undefined {
 }
 
 /** One line as the message a load reads; a NaN timestamp marks a line refused for having no time. */
-export function importMessage(
+function importMessage(
   line: string,
   project: string | undefined,
 ): Pick<ConsumedMessage, 'key' | 'value' | 'timestamp'> {

@@ -48,7 +48,7 @@ export interface GroupMemberOptions {
 }
 
 /** The topics a pattern matches among the cluster's (Kafka's internal `__…` topics never). */
-export function matchTopics(all: readonly string[], pattern: string): string[] {
+function matchTopics(all: readonly string[], pattern: string): string[] {
   const re = new RegExp(`^(?:${pattern})$`);
   return all.filter((t) => !t.startsWith('__') && re.test(t)).sort();
 }

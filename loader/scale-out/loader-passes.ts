@@ -18,13 +18,15 @@ import { compactScaledOut, runScaledOut } from './scaled-run.ts';
 export interface LoaderPasses {
   /** Whether this process is one member of a scaled-out group. */
   readonly scaledOut: boolean;
+  /** Scaled out: the topics the group loads (what `loader status` reads per slot). */
+  readonly topics?: readonly string[];
   run(deps: LoaderDeps, options?: RunOptions): Promise<RunResult>;
   compact(deps: LoaderDeps, hours?: number[]): Promise<CompactionResult>;
   /** Leaves the group (scaled out); nothing otherwise. */
   close(): Promise<void>;
 }
 
-export const singleLoader: LoaderPasses = {
+const singleLoader: LoaderPasses = {
   scaledOut: false,
   run: (deps, options) => runOnce(deps, options),
   compact: (deps, hours) => compactHours(deps, hours ? { hours } : {}),
@@ -44,7 +46,7 @@ async function refuseUnsettledSingleLoad(deps: LoaderDeps): Promise<void> {
     );
 }
 
-function groupOptions(config: LoaderConfig, deps: LoaderDeps): GroupMemberOptions {
+function groupOptions(config: LoaderConfig, deps: Pick<LoaderDeps, 'logger'>): GroupMemberOptions {
   if (config.bus.kind !== 'kafka')
     throw new InputError('scale-out needs the Kafka bus', { status: 400, code: 'bad_config' });
   return {
@@ -56,6 +58,19 @@ function groupOptions(config: LoaderConfig, deps: LoaderDeps): GroupMemberOption
     sessionTimeoutMs: config.scaleOut.sessionTimeoutMs,
     logger: deps.logger,
   };
+}
+
+/**
+ * Scaled out, the topics the loaders load: `topic`, or those the pattern matches now (a
+ * read of the cluster's topic list, no group joined); undefined for a single loader.
+ */
+export async function scaledOutTopics(
+  config: LoaderConfig,
+  deps: Pick<LoaderDeps, 'logger'>,
+): Promise<readonly string[] | undefined> {
+  if (!config.scaleOut.enabled) return undefined;
+  const { loaderTopics } = await import('./group-member.ts');
+  return loaderTopics(groupOptions(config, deps));
 }
 
 /**
@@ -77,6 +92,7 @@ export async function openLoaderPasses(
     const topics = await loaderTopics(options);
     return {
       scaledOut: true,
+      topics,
       run: () => Promise.reject(new Error('this process did not join the loader group')),
       compact: (d, hours) => compactScaledOut(d, topics, hours),
       close: async () => undefined,
@@ -85,6 +101,7 @@ export async function openLoaderPasses(
   const member: SlotMember = await joinLoaderGroup(options);
   return {
     scaledOut: true,
+    topics: member.topics,
     async run(d, options) {
       const result = await runScaledOut(d, member, options);
       return result.total;

@@ -16,6 +16,7 @@ import { LoaderState, newRunResult, type RunResult } from '../loader-state.ts';
 import { acquireLock, type HeldLock, LockBusyError } from '../object-store-lock.ts';
 import { type RunOptions, runOnce } from '../run-once.ts';
 import type { SlotMember } from './group-member.ts';
+import { passCatalog } from './pass-catalog.ts';
 import { compactionStateName, hourLocksName, slotLockName, slotStateName } from './slot-names.ts';
 
 export interface ScaledRunResult {
@@ -98,6 +99,8 @@ export async function runScaledOut(
   const done = new Set<number>();
   const { group } = deps.settings;
   const compaction = new LoaderState(deps.store, layoutOf(deps), compactionStateName(group));
+  // Tables ensured and hours registered once per pass, not once per slot and topic.
+  const catalog = passCatalog(deps.catalog);
   for (;;) {
     const mine = member.slots();
     const next = [...mine.keys()].find((p) => !done.has(p));
@@ -115,6 +118,7 @@ export async function runScaledOut(
       for (const topic of mine.get(next) ?? []) {
         const scoped: LoaderDeps = {
           ...deps,
+          catalog,
           settings: { ...deps.settings, topic },
           scope: slotScope(deps, member, next, topic, lock),
         };
@@ -144,6 +148,8 @@ function addUp(loads: RunResult[], started: number): RunResult {
     for (const [step, s] of Object.entries(r.steps)) total.steps[step] = (total.steps[step] ?? 0) + s;
   }
   total.hours = [...new Set(loads.flatMap((r) => r.hours))].sort();
+  const deferred = [...new Set(loads.flatMap((r) => r.deferredRollups ?? []))].sort();
+  if (deferred.length > 0) total.deferredRollups = deferred;
   return total;
 }
 

@@ -12,7 +12,7 @@ import kafkajs from 'kafkajs';
 
 const { AssignerProtocol } = kafkajs;
 
-export const SLOT_ASSIGNER_NAME = 'BeaconSlots';
+const SLOT_ASSIGNER_NAME = 'BeaconSlots';
 
 /** member id → topic → partitions; every member is present, possibly with nothing. */
 export function assignSlots(

@@ -10,7 +10,11 @@
  * Scaled out (scale-out/), several processes load partitions of one hour:
  * each recomputes it under that hour's lock, after its own upload, so the
  * last one to compute read every file uploaded before it, and an hour's
- * rollups never go back to a listing that missed another slot's files.
+ * rollups never go back to a listing that missed another slot's files. The
+ * wait for that lock is bounded (`rollupLockWaitMs`): past it the hour is
+ * returned as deferred, and the caller leaves it to the slot's next load
+ * (scale-out/deferred-rollups.ts) rather than stall the load behind a
+ * holder that hangs or died on another host.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -35,18 +39,26 @@ export async function dataFilesAt(deps: LoaderDeps, prefix: string): Promise<str
   return keys;
 }
 
+/** Default bound on the wait for an hour's rollup lock (scaled out). */
+const ROLLUP_LOCK_WAIT_MS = 120_000;
+
 export async function writeRollups(
   deps: LoaderDeps,
   duckdb: LoaderDuckDb,
   hours: Iterable<Hour>,
   locate: (hour: Hour) => Promise<string>,
-): Promise<{ rows: number }> {
+): Promise<{ rows: number; deferred: Hour[] }> {
   const layout = layoutOf(deps);
   let rows = 0;
   const written: Hour[] = [];
+  const deferred: Hour[] = [];
   await mkdir(deps.settings.tempDir, { recursive: true });
   for (const hour of hours) {
     const lock = await hourLock(deps, hour);
+    if (lock === 'busy') {
+      deferred.push(hour);
+      continue;
+    }
     try {
       if (await rollupHour(deps, duckdb, hour, locate, lock, (n) => (rows += n))) written.push(hour);
     } finally {
@@ -56,15 +68,20 @@ export async function writeRollups(
   for (const table of ROLLUP_TABLES) {
     await registerHours(deps, table, written, (h) => layout.partitionPrefix(table, h));
   }
-  return { rows };
+  return { rows, deferred };
 }
 
-/** The hour's rollup lock when loads are scaled out, waited for while another process holds it. */
-async function hourLock(deps: LoaderDeps, hour: Hour): Promise<HeldLock | null> {
+/**
+ * The hour's rollup lock when loads are scaled out, waited for while another process holds
+ * it, up to `rollupLockWaitMs`; then 'busy'. Null when not scaled out (no lock needed).
+ */
+async function hourLock(deps: LoaderDeps, hour: Hour): Promise<HeldLock | null | 'busy'> {
   const name = deps.scope?.hourLocks;
   if (!name) return null;
   const key = layoutOf(deps).lockKey(`${name}/${hourLabel(hour)}`);
   const owner = `rollup-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const waitMs = deps.settings.rollupLockWaitMs ?? ROLLUP_LOCK_WAIT_MS;
+  const deadline = Date.now() + waitMs;
   for (let wait = 50; ; wait = Math.min(wait * 2, 2000)) {
     try {
       return await acquireLock(deps.store, key, {
@@ -76,7 +93,14 @@ async function hourLock(deps: LoaderDeps, hour: Hour): Promise<HeldLock | null> 
     } catch (err) {
       // Another slot's rollups of this hour: seconds at most, and ours must come after them.
       if (!(err instanceof LockBusyError)) throw err;
-      await sleep(wait);
+      if (Date.now() >= deadline) {
+        deps.logger.warn(
+          { hour: hourLabel(hour), waitedMs: waitMs, holder: err.holder },
+          "an hour's rollup lock stayed busy: its rollups are left to this slot's next load",
+        );
+        return 'busy';
+      }
+      await sleep(Math.min(wait, Math.max(1, deadline - Date.now())));
     }
   }
 }

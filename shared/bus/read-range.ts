@@ -1,19 +1,21 @@
 /**
- * @module The bounds every Kafka adapter checks before a read: a partition that
- * exists and a range [from, to) inside what it still holds.
+ * @module The bounds every bus adapter checks before a read: a partition that
+ * exists and a range [from, to) inside what it still holds. `source` opens the
+ * message where it helps to know which bus answered ("Kafka: …").
  */
 import { BusError } from '../errors.ts';
 import type { PartitionOffsets } from './bus.ts';
 
-export function checkReadRange(
+export function checkReadRange<M extends Pick<PartitionOffsets, 'low' | 'high'>>(
   topic: string,
   partition: number,
   from: number,
   to: number,
-  marks: PartitionOffsets | undefined,
-): void {
+  marks: M | undefined,
+  source = 'Kafka: ',
+): asserts marks is M {
   if (marks === undefined) {
-    throw new BusError(`Kafka: topic ${topic} has no partition ${partition}`, { code: 'invalid_request' });
+    throw new BusError(`${source}topic ${topic} has no partition ${partition}`, { code: 'invalid_request' });
   }
   if (
     !Number.isSafeInteger(from) ||
@@ -23,7 +25,7 @@ export function checkReadRange(
     to > marks.high
   ) {
     throw new BusError(
-      `Kafka: cannot read [${from}, ${to}) of ${topic}/${partition}: it holds [${marks.low}, ${marks.high})`,
+      `${source}cannot read [${from}, ${to}) of ${topic}/${partition}: it holds [${marks.low}, ${marks.high})`,
       { code: 'offset_out_of_range' },
     );
   }

@@ -99,6 +99,26 @@ export function pipelineConfigSchema<
   return z.strictObject({ ...sharedSections, ...sections });
 }
 
+type DeployableName = 'edge' | 'loader' | 'insights';
+
+/**
+ * The file's schema as one deployable started alone reads it: its own section
+ * strictly, the other two as `otherDeployableSection` (their owners check them).
+ */
+export function deployablePipelineSchema<K extends DeployableName, S extends z.ZodType>(own: K, section: S) {
+  const sections = {
+    edge: otherDeployableSection,
+    loader: otherDeployableSection,
+    insights: otherDeployableSection,
+    [own]: section,
+  };
+  // The computed key loses its type in TypeScript; the shape is exactly this.
+  type Shape = typeof sharedSections &
+    Record<Exclude<DeployableName, K>, typeof otherDeployableSection> &
+    Record<K, S>;
+  return z.strictObject({ ...sharedSections, ...sections }) as unknown as z.ZodObject<Shape, z.core.$strict>;
+}
+
 const sharedSchema = z.object(sharedSections);
 /** The shared sections after parsing: what every deployable reads. */
 export type PipelineShared = z.output<typeof sharedSchema>;

@@ -23,6 +23,9 @@
  * own group, prefix and tables; events/s is the events over the wall time
  * until the last process exits, with each process's CPU seconds and peak RSS,
  * against one loader process over the same topic with scale-out off.
+ *
+ * Over 300 lines: a benchmark whose phases (each a child process) share the
+ * produced topic, the settings and the report against the ceilings.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';

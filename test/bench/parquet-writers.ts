@@ -46,6 +46,47 @@ function column(rows: EventRow[], name: keyof EventRow): (string | number | null
 
 const require = createRequire(import.meta.url);
 
+/** The part of the (untyped) parquetjs API the bench uses. */
+interface ParquetjsModule {
+  ParquetSchema: new (fields: Record<string, unknown>) => unknown;
+  ParquetWriter: {
+    openFile(
+      schema: unknown,
+      path: string,
+      options: { rowGroupSize: number },
+    ): Promise<{ appendRow(row: Record<string, unknown>): Promise<void>; close(): Promise<void> }>;
+  };
+}
+
+/**
+ * parquetjs-lite and its fork @dsnp/parquetjs share one API, a row at a time; the fork takes a
+ * TIMESTAMP_MICROS value as a bigint.
+ */
+function parquetjsWriter(load: () => ParquetjsModule, timestamp: (micros: number) => unknown) {
+  return async (file: string): Promise<BenchWriter> => {
+    const parquet = load();
+    const fields = Object.fromEntries(
+      BENCH_COLUMNS.map((c) => [
+        c.name,
+        { type: c.type === 'TIMESTAMP' ? 'TIMESTAMP_MICROS' : 'UTF8', optional: true, compression: 'GZIP' },
+      ]),
+    );
+    const writer = await parquet.ParquetWriter.openFile(new parquet.ParquetSchema(fields), file, {
+      rowGroupSize: ROW_GROUP,
+    });
+    return {
+      async write(rows) {
+        for (const r of rows) {
+          const row: Record<string, unknown> = {};
+          for (const n of NAMES) if (r[n] !== null) row[n] = TS.has(n) ? timestamp(r[n] as number) : r[n];
+          await writer.appendRow(row);
+        }
+      },
+      close: () => writer.close(),
+    };
+  };
+}
+
 const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchWriter> }> = {
   'duckdb-appender': {
     note: '@duckdb/node-api appender (data chunks) into a temp table, COPY TO parquet zstd',
@@ -171,53 +212,17 @@ const WRITERS: Record<string, { note: string; open(file: string): Promise<BenchW
   },
   'parquetjs-lite': {
     note: 'parquetjs-lite appendRow, TIMESTAMP_MICROS (converted type: read as adjusted to UTC), gzip (no zstd)',
-    async open(file) {
-      const parquet = require('parquetjs-lite');
-      const fields = Object.fromEntries(
-        BENCH_COLUMNS.map((c) => [
-          c.name,
-          { type: c.type === 'TIMESTAMP' ? 'TIMESTAMP_MICROS' : 'UTF8', optional: true, compression: 'GZIP' },
-        ]),
-      );
-      const writer = await parquet.ParquetWriter.openFile(new parquet.ParquetSchema(fields), file, {
-        rowGroupSize: ROW_GROUP,
-      });
-      return {
-        async write(rows) {
-          for (const r of rows) {
-            const row: Record<string, unknown> = {};
-            for (const n of NAMES) if (r[n] !== null) row[n] = r[n];
-            await writer.appendRow(row);
-          }
-        },
-        close: () => writer.close(),
-      };
-    },
+    open: parquetjsWriter(
+      () => require('parquetjs-lite'),
+      (micros) => micros,
+    ),
   },
   '@dsnp/parquetjs': {
     note: '@dsnp/parquetjs appendRow, TIMESTAMP_MICROS (converted type), gzip (no zstd)',
-    async open(file) {
-      const parquet = require('@dsnp/parquetjs');
-      const fields = Object.fromEntries(
-        BENCH_COLUMNS.map((c) => [
-          c.name,
-          { type: c.type === 'TIMESTAMP' ? 'TIMESTAMP_MICROS' : 'UTF8', optional: true, compression: 'GZIP' },
-        ]),
-      );
-      const writer = await parquet.ParquetWriter.openFile(new parquet.ParquetSchema(fields), file, {
-        rowGroupSize: ROW_GROUP,
-      });
-      return {
-        async write(rows) {
-          for (const r of rows) {
-            const row: Record<string, unknown> = {};
-            for (const n of NAMES) if (r[n] !== null) row[n] = TS.has(n) ? BigInt(r[n] as number) : r[n];
-            await writer.appendRow(row);
-          }
-        },
-        close: () => writer.close(),
-      };
-    },
+    open: parquetjsWriter(
+      () => require('@dsnp/parquetjs'),
+      (micros) => BigInt(micros),
+    ),
   },
   'parquet-wasm': {
     note: 'apache-arrow record batches (Timestamp µs, no zone = isAdjustedToUTC=false) → parquet-wasm writeParquet, zstd',

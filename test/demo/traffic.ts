@@ -18,7 +18,7 @@
 import { type Random, seededRandom } from './seeded-random.ts';
 
 export const DEMO_FUNNEL = ['Pricing Viewed', 'Signup Started', 'Signup Completed'] as const;
-export const DEMO_SITE = 'https://demo-site.example';
+const DEMO_SITE = 'https://demo-site.example';
 
 /** A Segment-spec event as a browser library sends it (before the edge enriches it). */
 export interface SegmentEvent {

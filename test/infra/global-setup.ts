@@ -1,5 +1,5 @@
 /**
- * @module vitest globalSetup of the `integration` project: makes sure the shared stack is up
+ * @module vitest globalSetup of the `integration` and `regions` projects: makes sure the shared stack is up
  * before any integration test runs, and stops afterwards only what a test run started.
  *
  * Several test runs can share the machine (helpers, CI, a developer), so each run holds a

@@ -9,15 +9,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import hive from 'hive-driver';
+import {
+  connectSession,
+  FAILED_STATES,
+  type HiveAuthSettings,
+  OPERATION_STATE,
+} from '../../shared/catalog/hive/hive-driver-protocol.ts';
 import { withTimeout } from './with-timeout.ts';
 
-export interface HiveConnection {
+export interface HiveConnection extends HiveAuthSettings {
   host: string;
   port: number;
-  /** Must match hive.server2.authentication: NOSASL, or NONE (plain SASL). */
-  auth: 'NOSASL' | 'NONE';
-  username?: string;
-  password?: string;
 }
 
 export type HiveRow = Record<string, unknown>;
@@ -32,27 +34,6 @@ export interface HiveSession {
   query(sql: string, options?: HiveQueryOptions): Promise<HiveRow[]>;
   close(): Promise<void>;
 }
-
-// TCLIService_types is untyped in hive-driver; these are the enum values we use from it.
-type OperationStateName =
-  | 'FINISHED_STATE'
-  | 'ERROR_STATE'
-  | 'CANCELED_STATE'
-  | 'CLOSED_STATE'
-  | 'TIMEDOUT_STATE'
-  | 'UKNOWN_STATE';
-const types = hive.thrift.TCLIService_types as {
-  TOperationState: Record<OperationStateName, number>;
-  TProtocolVersion: { HIVE_CLI_SERVICE_PROTOCOL_V10: number };
-};
-const { TOperationState } = types;
-const FAILED_STATES = new Map([
-  [TOperationState.ERROR_STATE, 'failed'],
-  [TOperationState.CANCELED_STATE, 'was canceled'],
-  [TOperationState.CLOSED_STATE, 'was closed'],
-  [TOperationState.TIMEDOUT_STATE, 'timed out'],
-  [TOperationState.UKNOWN_STATE, 'is in an unknown state'],
-]);
 
 /** Opens a session (connect and openSession under `connectTimeoutMs`). */
 export async function openHiveSession(
@@ -69,23 +50,9 @@ export async function openHiveSession(
       // Nothing to close yet.
     }
   };
-  const auth =
-    connection.auth === 'NOSASL'
-      ? new hive.auth.NoSaslAuthentication()
-      : new hive.auth.PlainTcpAuthentication({
-          username: connection.username ?? 'anonymous',
-          password: connection.password ?? 'anonymous',
-        });
   const where = `${connection.host}:${connection.port}`;
   const session = await withTimeout(
-    (async () => {
-      await client.connect(
-        { host: connection.host, port: connection.port },
-        new hive.connections.TcpConnection(),
-        auth,
-      );
-      return client.openSession({ client_protocol: types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10 });
-    })(),
+    connectSession(client, connection),
     connectTimeoutMs,
     `hive-driver connect to ${where} (auth ${connection.auth})`,
     closeClient,
@@ -103,8 +70,8 @@ export async function openHiveSession(
       try {
         for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
           const status = await operation.status(false);
-          const state = status.operationState ?? TOperationState.UKNOWN_STATE;
-          if (state === TOperationState.FINISHED_STATE) break;
+          const state = status.operationState ?? OPERATION_STATE.UKNOWN_STATE;
+          if (state === OPERATION_STATE.FINISHED_STATE) break;
           const failure = FAILED_STATES.get(state);
           if (failure)
             throw new Error(`Hive statement ${failure}: ${status.errorMessage ?? '(no message)'}\n  ${sql}`);

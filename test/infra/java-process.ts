@@ -16,7 +16,7 @@ import { formatLogTails } from './log-tail.ts';
 const JDK17 = '/usr/lib/jvm/java-17-openjdk-amd64/bin/java';
 
 /** The JDK 17 the servers are verified with, else JAVA_HOME's, else `java` on PATH. */
-export function javaBinary(env: NodeJS.ProcessEnv = process.env): string {
+function javaBinary(env: NodeJS.ProcessEnv = process.env): string {
   if (existsSync(JDK17)) return JDK17;
   if (env.JAVA_HOME && existsSync(`${env.JAVA_HOME}/bin/java`)) return `${env.JAVA_HOME}/bin/java`;
   return 'java';
@@ -26,7 +26,7 @@ export function javaBinary(env: NodeJS.ProcessEnv = process.env): string {
 export { isProcessAlive };
 
 /** Whether `pid` is alive and its command line contains `identity` (not a reused pid). */
-export function isOurProcess(pid: number, identity: string): boolean {
+function isOurProcess(pid: number, identity: string): boolean {
   if (!isProcessAlive(pid)) return false;
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(identity);

@@ -5,7 +5,7 @@
 import { open, stat } from 'node:fs/promises';
 
 /** The last `lines` lines of a text file ('' when it does not exist). Reads at most 256 KB. */
-export async function tailFile(path: string, lines = 60): Promise<string> {
+async function tailFile(path: string, lines = 60): Promise<string> {
   let size: number;
   try {
     size = (await stat(path)).size;

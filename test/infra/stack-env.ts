@@ -23,7 +23,7 @@ const stackEnvSchema = z.object({
 
 export type StackEnv = z.infer<typeof stackEnvSchema>;
 
-export function parseStackEnv(text: string): StackEnv {
+function parseStackEnv(text: string): StackEnv {
   const entries = text
     .split('\n')
     .map((line) => line.trim())

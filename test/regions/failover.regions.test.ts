@@ -1,13 +1,18 @@
 /**
- * Two regions, central and MirrorMaker 2, all private to this file (free ports, a temporary
- * directory; never the shared stack): an edge per region sends to its own cluster and fails
- * over to the other. Clients post to both edges throughout; eu's broker is SIGKILLed mid-stream,
- * the eu edge fails over to us, the broker comes back, the edge returns to eu. Then every event
- * an edge acknowledged must be on central's `eu.events` or `us.events` once MirrorMaker has
- * caught up, counted by distinct messageId. A failover can put one event in both regions
- * (an attempt that timed out may land after all): such duplicates are allowed on the bus,
- * counted and printed; the loader drops them by messageId. Replication lag (edge ack to
- * arrival on central) is measured and printed, not asserted.
+ * Two regions, central and MirrorMaker 2, private to this file (their own directory, and ports
+ * derived from the stack's KAFKA_PORT so that engineers and CI sharing a machine never meet: see
+ * `testPorts`): an edge per region sends to its own cluster and fails over to the other.
+ * Clients post to both edges throughout; eu's broker is SIGKILLed mid-stream, the eu edge fails
+ * over to us, the broker comes back, the edge returns to eu. Then every event an edge
+ * acknowledged must be on central's `eu.events` or `us.events` once MirrorMaker has caught up,
+ * counted by distinct messageId. A failover can put one event in both regions (an attempt that
+ * timed out may land after all): such duplicates are allowed on the bus, counted and printed.
+ * Replication lag (edge ack to arrival on central) is measured and printed, not asserted.
+ *
+ * Then the warehouse: two scaled-out `loader run` processes load central's replica topics by
+ * pattern into the shared stack's s3proxy and HiveServer2 (the project's global setup; its
+ * Kafka is not used: the loaders' bus is central), and HiveServer2 counts every acknowledged
+ * event once: none lost, none twice, failover duplicates dropped by messageId.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,16 +22,45 @@ import kafkajs from 'kafkajs';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EdgeHandle, startEdge } from '../../edge/node.ts';
-import { edgeTestConfig, freePort, IT_WRITE_KEY } from '../../edge/testing/edge-it-fixture.ts';
-import { CENTRAL, type RegionsHandle, startRegions } from '../infra/regions.ts';
+import { edgeTestConfig, IT_WRITE_KEY } from '../../edge/testing/edge-it-fixture.ts';
+import { testSettings, uniqueId } from '../../loader/fixtures/loader-harness.ts';
+import {
+  cleanupRealHarness,
+  openRealPorts,
+  type RealPorts,
+  writeLoaderConfig,
+} from '../../loader/fixtures/real-ports.ts';
+import { spawnLoader } from '../../loader/fixtures/spawn-loader.ts';
+import { CENTRAL, type RegionsHandle, regionPorts, startRegions } from '../infra/regions.ts';
+import { readStackEnv, type StackEnv } from '../infra/stack-env.ts';
+import { stackPorts } from '../infra/stack-layout.ts';
 
 const REGIONS = ['eu', 'us'] as const;
 // kafkajs logs every refused connection while a broker is down.
 const logger = pino({ level: 'silent' });
 const auth = { authorization: `Basic ${btoa(`${IT_WRITE_KEY}:`)}`, 'content-type': 'application/json' };
 
+/**
+ * Fixed offsets from the stack's KAFKA_PORT, not random free ports: a random port in 20000-32000
+ * could be another engineer's stack port while that stack is down, and break its next start.
+ * The clusters sit 600-801 above KAFKA_PORT (regionPorts from base+500: central +600, eu +700,
+ * us +800, controllers one above), clear of `npm run stack -- up --regions` (+100 to +301); the
+ * edges at +900 and +901.
+ */
+function testPorts() {
+  const base = stackPorts().kafka + 500;
+  const clusters = regionPorts(REGIONS, base);
+  const edgePorts = REGIONS.map((_, i) => base + 400 + i);
+  if (edgePorts.some((p) => p > 32767)) throw new Error('KAFKA_PORT too high for the regions test');
+  return { clusters, edges: edgePorts };
+}
+
 let work: string;
 let topology: RegionsHandle;
+/** The shared stack's S3 and Hive, with central as the Kafka cluster (never the stack's own). */
+let centralEnv: StackEnv;
+let warehouse: RealPorts | undefined;
+let loaderSettings: ReturnType<typeof testSettings> | undefined;
 const edges: Record<string, EdgeHandle> = {};
 let consumer: kafkajs.Consumer | undefined;
 /** messageId → ms when an edge acknowledged it. */
@@ -38,12 +72,10 @@ const connectionErrors: string[] = [];
 
 beforeAll(async () => {
   work = await mkdtemp(join(tmpdir(), 'regions-'));
-  const ports: Record<string, { port: number; controllerPort: number }> = {};
-  for (const name of [...REGIONS, CENTRAL])
-    ports[name] = { port: await freePort(), controllerPort: await freePort() };
+  const ports = testPorts();
   topology = await startRegions({
     regions: REGIONS,
-    ports,
+    ports: ports.clusters,
     dataDir: join(work, 'data'),
     logDir: join(work, 'logs'),
     partitions: 3,
@@ -53,7 +85,7 @@ beforeAll(async () => {
     const other = REGIONS[(i + 1) % REGIONS.length] as string;
     edges[region] = await startEdge(
       edgeTestConfig({
-        port: await freePort(),
+        port: ports.edges[i] as number,
         brokers: [],
         topic: 'events',
         spoolDir: join(work, `spool-${region}`),
@@ -75,6 +107,7 @@ beforeAll(async () => {
       { logger },
     );
   }
+  centralEnv = { ...readStackEnv(), KAFKA_BROKERS: (topology.brokers[CENTRAL] ?? []).join(',') };
   // Arrival on central, as it happens: the replication lag is arrival minus acknowledgement.
   consumer = new kafkajs.Kafka({
     clientId: 'regions-test-central',
@@ -96,6 +129,8 @@ beforeAll(async () => {
 }, 420_000);
 
 afterAll(async () => {
+  if (warehouse && loaderSettings) await cleanupRealHarness(warehouse, loaderSettings);
+  await warehouse?.close().catch(() => {});
   await consumer?.disconnect().catch(() => {});
   for (const edge of Object.values(edges)) await edge.close().catch(() => {});
   await topology?.stop();
@@ -103,10 +138,9 @@ afterAll(async () => {
 });
 
 let sequence = 0;
-/** Posts one batch of 10 to a region's edge; records the messageIds it acknowledged. */
-async function postBatch(region: string): Promise<number> {
-  const edge = edges[region] as EdgeHandle;
-  const batch = Array.from({ length: 10 }, () => {
+type Track = { type: 'track'; event: string; userId: string; messageId: string };
+function newBatch(region: string): Track[] {
+  return Array.from({ length: 10 }, () => {
     sequence += 1;
     return {
       type: 'track',
@@ -115,6 +149,11 @@ async function postBatch(region: string): Promise<number> {
       messageId: `${region}-${sequence}`,
     };
   });
+}
+
+/** Posts one batch of 10 (new ones by default) to a region's edge; records the messageIds it acknowledged. */
+async function postBatch(region: string, batch = newBatch(region)): Promise<number> {
+  const edge = edges[region] as EdgeHandle;
   const res = await fetch(`${edge.url}/v1/batch`, {
     method: 'POST',
     headers: auth,
@@ -201,6 +240,8 @@ async function outageAndReturn(): Promise<void> {
 }
 
 const killedAtRef = { count: 0 };
+/** Set once MirrorMaker has copied every acknowledged event: the load below needs it. */
+let caughtUp = false;
 
 describe('regions: edge failover and MirrorMaker 2 to central', () => {
   it('keeps every acknowledged event through a region outage, and central gets each one', async () => {
@@ -232,6 +273,7 @@ describe('regions: edge failover and MirrorMaker 2 to central', () => {
       180_000,
     );
     const catchUpMs = Date.now() - caughtUpFrom;
+    caughtUp = true;
     const onBoth = [...arrived.values()].filter((a) => a.topics.size > 1).length;
     const distinct = new Set([...acked.keys()].filter((id) => arrived.has(id))).size;
     expect(distinct).toBe(acked.size);
@@ -252,6 +294,51 @@ describe('regions: edge failover and MirrorMaker 2 to central', () => {
         `replication lag ack→central p50 ${percentile(lags, 50)} ms, p95 ${percentile(lags, 95)} ms, max ${lags.at(-1)} ms ` +
         `(the max includes eu's outage); caught up ${catchUpMs} ms after the traffic stopped; ` +
         `${statuses.length} requests answered, ${connectionErrors.length} without an answer`,
+    );
+  });
+
+  it('a scaled-out load of central into HiveServer2 holds each acknowledged event once', async () => {
+    expect(caughtUp, 'the outage test above must have ended with MirrorMaker caught up').toBe(true);
+    // A failover duplicate for certain (the outage above may leave none): one batch acknowledged by
+    // both regions, as when a client's retry went to the other region, so central has it twice.
+    const twice = newBatch('both');
+    expect([await postBatch('eu', twice), await postBatch('us', twice)]).toEqual([200, 200]);
+    await until(
+      'MirrorMaker to copy the batch sent to both regions',
+      () => twice.every((e) => arrived.get(e.messageId)?.topics.size === 2),
+      120_000,
+    );
+    const started = Date.now();
+    warehouse = await openRealPorts(centralEnv);
+    loaderSettings = testSettings(uniqueId('regions'), { tempDir: join(work, 'loader-tmp') });
+    // The central loader's configuration (docs/regions.md): every replica topic by pattern, one group.
+    const config = await writeLoaderConfig(work, centralEnv, loaderSettings, {
+      scaleOut: { enabled: true, topicPattern: '.*\\.events', sessionTimeoutMs: 6000 },
+    });
+    // Compaction has nothing closed to do here (the hours are current): a load only.
+    const runs = await Promise.all([
+      spawnLoader(config, ['run', '--no-compact']),
+      spawnLoader(config, ['run', '--no-compact']),
+    ]);
+    for (const run of runs) expect(run, run.stderr).toMatchObject({ code: 0 });
+    const loadMs = Date.now() - started;
+
+    const [row] = await warehouse.catalog.query(
+      `SELECT count(*) AS n, count(DISTINCT message_id) AS ids FROM ${loaderSettings.tables.events}`,
+    );
+    // Events on central that no client saw acknowledged: a request whose answer was lost.
+    const unacknowledged = [...arrived.keys()].filter((id) => !acked.has(id)).length;
+    expect(unacknowledged).toBeLessThanOrEqual(connectionErrors.length * 10);
+    expect({ rows: Number(row?.n), distinct: Number(row?.ids) }).toEqual({
+      rows: acked.size + unacknowledged,
+      distinct: acked.size + unacknowledged,
+    });
+    const onBoth = [...arrived.values()].filter((a) => a.topics.size > 1).length;
+    console.log(
+      `[regions] loaded by 2 scaled-out loaders in ${(loadMs / 1000).toFixed(1)} s: HiveServer2 counts ` +
+        `${Number(row?.n)} rows, ${Number(row?.ids)} distinct messageIds; ${acked.size} acknowledged, ` +
+        `${unacknowledged} on central without an acknowledgement; ${copies} copies on central, ` +
+        `${onBoth} on both replicas (dropped as duplicates)`,
     );
   });
 });

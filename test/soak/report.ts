@@ -149,7 +149,7 @@ export function summaryReport(r: SoakRecord): string {
   return lines.join('\n');
 }
 
-export function verdictLine(verdict: Verdict): string {
+function verdictLine(verdict: Verdict): string {
   const failed = verdict.checks.filter((c) => !c.ok).map((c) => c.name);
   return verdict.ok
     ? '[soak] PASS: every acknowledged event stored exactly once, no 5xx, RSS and descriptors flat'

@@ -72,7 +72,7 @@ const MB = 1024 * 1024;
 const mb = (bytes: number) => `${(bytes / MB).toFixed(0)} MB`;
 
 /** Medians of RSS and descriptors over the middle and the last third of the samples. */
-export function resourceTrend(samples: readonly Sample[]): ResourceTrend {
+function resourceTrend(samples: readonly Sample[]): ResourceTrend {
   const [, middle, last] = thirds(samples);
   const of = (part: readonly Sample[]): ThirdMedians => ({
     rssBytes: median(part.map((s) => s.rssBytes)),

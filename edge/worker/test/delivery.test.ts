@@ -37,6 +37,16 @@ async function arrived(region: 'eu' | 'us', ids: string[]): Promise<EnrichedEven
   }, ARRIVAL);
 }
 
+interface RoutedEvent {
+  title: string;
+  path: string;
+  event: { messageId: string } & Record<string, unknown>;
+  cf: Record<string, string>;
+  arrivesIn: 'eu' | 'us';
+  matches: Record<string, unknown>;
+  absentFrom?: 'eu' | 'us';
+}
+
 describe('accepted events reach the regional Node relay', () => {
   it('relays a European visitor’s batch to eu, enriched and otherwise unchanged', async () => {
     const batch = [0, 1, 2].map((i) => ({
@@ -79,33 +89,34 @@ describe('accepted events reach the regional Node relay', () => {
     }
   });
 
-  it('relays a North American visitor’s event to us', async () => {
-    await send(
-      '/v1/track',
-      { type: 'track', event: 'Signed Up', userId: 'na-1', messageId: 'delivery-us-0' },
-      {
-        continent: 'NA',
-        colo: 'IAD',
-        country: 'US',
-      },
-    );
-    await arrived('us', ['delivery-us-0']);
-    expect((await relayedEvents('eu')).some((e) => e.messageId === 'delivery-us-0')).toBe(false);
-  });
-
-  it('fails over to the next region when the home region’s relay is down', async () => {
-    // AS → region ap, whose relay is a port with nothing listening: ap fails over to us.
-    await send(
-      '/v1/page',
-      { type: 'page', name: 'Home', userId: 'as-1', messageId: 'delivery-failover-0' },
-      {
-        continent: 'AS',
-        colo: 'NRT',
-        country: 'JP',
-      },
-    );
-    const [event] = await arrived('us', ['delivery-failover-0']);
-    expect(event).toMatchObject({ type: 'page', name: 'Home', enrichment: { country: 'JP' } });
+  // One event each, routed by the visitor's continent: the region whose relay must hold it, what it must
+  // look like there, and a region it must not reach. AS → region ap, whose relay is a port with nothing
+  // listening: ap fails over to us.
+  it.each([
+    {
+      title: 'relays a North American visitor’s event to us',
+      path: '/v1/track',
+      event: { type: 'track', event: 'Signed Up', userId: 'na-1', messageId: 'delivery-us-0' },
+      cf: { continent: 'NA', colo: 'IAD', country: 'US' },
+      arrivesIn: 'us',
+      matches: { type: 'track', event: 'Signed Up' },
+      absentFrom: 'eu',
+    },
+    {
+      title: 'fails over to the next region when the home region’s relay is down',
+      path: '/v1/page',
+      event: { type: 'page', name: 'Home', userId: 'as-1', messageId: 'delivery-failover-0' },
+      cf: { continent: 'AS', colo: 'NRT', country: 'JP' },
+      arrivesIn: 'us',
+      matches: { type: 'page', name: 'Home', enrichment: { country: 'JP' } },
+    },
+  ] satisfies RoutedEvent[])('$title', async ({ path, event, cf, arrivesIn, matches, absentFrom }) => {
+    await send(path, event, cf);
+    const [got] = await arrived(arrivesIn, [event.messageId]);
+    expect(got).toMatchObject(matches);
+    if (absentFrom) {
+      expect((await relayedEvents(absentFrom)).some((e) => e.messageId === event.messageId)).toBe(false);
+    }
   });
 
   it('delivers every event of a batch that spans several queue messages', async () => {

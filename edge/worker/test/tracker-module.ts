@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { buildTrackerScript } from '../../tracker/serve.ts';
 
 // `.href`: checked with Workers' globals, whose URL is not Node's.
-export const TRACKER_MODULE = fileURLToPath(new URL('../generated/t.js.txt', import.meta.url).href);
+const TRACKER_MODULE = fileURLToPath(new URL('../generated/t.js.txt', import.meta.url).href);
 
 /** Builds t.js into the module path (atomically: a parallel run never reads half a file); returns it. */
 export async function writeTrackerModule(): Promise<string> {

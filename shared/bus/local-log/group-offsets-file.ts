@@ -5,8 +5,8 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fsyncDirectory, replaceFileDurably } from '../../durable-write.ts';
 import type { PartitionOffset } from '../bus.ts';
-import { fsyncDirectory, replaceFileDurably } from './durable-write.ts';
 
 export class GroupOffsetsFiles {
   private readonly dir: string;

@@ -24,11 +24,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { acquireDirectoryLock, type DirectoryLock } from '../../directory-lock.ts';
+import { fsyncDirectory, replaceFileDurably } from '../../durable-write.ts';
 import { BusError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../bus.ts';
 import { partitionForKey } from '../key-partitioner.ts';
-import { fsyncDirectory, replaceFileDurably } from './durable-write.ts';
+import { checkReadRange } from '../read-range.ts';
 import { GroupOffsetsFiles } from './group-offsets-file.ts';
 import { type AppendRecord, PartitionLog, type PartitionLogOptions } from './partition-log.ts';
 import { frameSize } from './record-frame.ts';
@@ -170,21 +171,7 @@ export class LocalLogBus implements EventBus {
     this.checkOpen();
     const log = await this.topic(topic);
     const p = log.partitions[partition];
-    if (p === undefined) {
-      throw new BusError(`topic ${topic} has no partition ${partition}`, { code: 'invalid_request' });
-    }
-    if (
-      !Number.isSafeInteger(from) ||
-      !Number.isSafeInteger(to) ||
-      from > to ||
-      from < p.low ||
-      to > p.high
-    ) {
-      throw new BusError(
-        `cannot read [${from}, ${to}) of ${topic}/${partition}: it holds [${p.low}, ${p.high})`,
-        { code: 'offset_out_of_range' },
-      );
-    }
+    checkReadRange(topic, partition, from, to, p, '');
     if (from === to) return;
     yield* p.read(from, to, this.config.readBatchBytes, this.config.readBatchRecords);
   }

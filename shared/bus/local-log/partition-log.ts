@@ -13,9 +13,9 @@
  */
 import { mkdir, readdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { fsyncDirectory } from '../../durable-write.ts';
 import { BusError } from '../../errors.ts';
 import type { ConsumedMessage } from '../bus.ts';
-import { fsyncDirectory } from './durable-write.ts';
 import { frameSize, type LogRecord } from './record-frame.ts';
 import { SegmentFile, type SegmentOptions } from './segment-file.ts';
 

@@ -153,7 +153,7 @@ export class SegmentFile {
 
   /** Where to start reading to find `offset`: an indexed position at or before it. */
   positionOf(offset: number): number {
-    const i = lastIndexAtOrBefore(this.indexOffsets, offset);
+    const i = lastIndexBefore(this.indexOffsets, offset, true);
     return i < 0 ? 0 : this.indexPositions[i]!;
   }
 
@@ -171,7 +171,7 @@ export class SegmentFile {
   async offsetForTime(timestampMs: number): Promise<number | null> {
     if (this.maxTimestamp < timestampMs) return null;
     // The last entry before which every timestamp is still < the target.
-    const i = lastIndexBelow(this.indexMaxTimestampBefore, timestampMs);
+    const i = lastIndexBefore(this.indexMaxTimestampBefore, timestampMs, false);
     const reader = new FrameReader(
       await this.fileHandle(),
       i < 0 ? 0 : this.indexPositions[i]!,
@@ -270,31 +270,18 @@ export class SegmentFile {
   }
 }
 
-/** Index of the last element <= value in an ascending array, -1 if none. */
-function lastIndexAtOrBefore(sorted: number[], value: number): number {
+/**
+ * Index of the last element below `value` (at or below it, `orEqual`) in a
+ * non-decreasing array, -1 if none: a binary search.
+ */
+function lastIndexBefore(sorted: number[], value: number, orEqual: boolean): number {
   let lo = 0;
   let hi = sorted.length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! <= value) {
-      found = mid;
-      lo = mid + 1;
-    } else {
-      hi = mid - 1;
-    }
-  }
-  return found;
-}
-
-/** Index of the last element < value in a non-decreasing array, -1 if none. */
-function lastIndexBelow(sorted: number[], value: number): number {
-  let lo = 0;
-  let hi = sorted.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < value) {
+    const element = sorted[mid]!;
+    if (element < value || (orEqual && element === value)) {
       found = mid;
       lo = mid + 1;
     } else {

@@ -41,10 +41,10 @@ import {
 import { pino } from 'pino';
 import { z } from 'zod';
 import { kafkaClientFields } from '../../adapters-config.ts';
+import { splitBatches } from '../../batches.ts';
 import { BusError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { BusMessage, ConsumedMessage, EventBus, PartitionOffset, PartitionOffsets } from '../bus.ts';
-import { chunksOf } from '../kafka/produce-chunks.ts';
 import { partitionForKey } from '../key-partitioner.ts';
 import { checkReadRange } from '../read-range.ts';
 import { hasKafkaError, toBusErrorFromPlatformatic } from './platformatic-kafka-error.ts';
@@ -75,7 +75,6 @@ export function createPlatformaticKafkaBus(
   );
 }
 
-const encoder = new TextEncoder();
 const toBuffer = (v: string | Uint8Array): Buffer =>
   typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v.buffer, v.byteOffset, v.length);
 
@@ -173,17 +172,23 @@ export class PlatformaticKafkaBus implements EventBus {
     // Keyless messages of one send share a partition, as the kafkajs adapter's sticky choice does.
     const keyless = Math.floor(Math.random() * partitions);
     const now = BigInt(Date.now());
-    for (const chunk of chunksOf(messages, this.config.maxRequestBytes)) {
-      await producer.send({
-        messages: chunk.map((m) => ({
-          topic,
-          partition: m.key === null ? keyless : partitionForKey(encoder.encode(m.key), partitions),
-          ...(m.key === null ? {} : { key: Buffer.from(m.key, 'utf8') }),
-          value: toBuffer(m.value),
-          timestamp: m.timestamp === undefined ? now : BigInt(m.timestamp),
-        })),
-      });
-    }
+    // Each key and value is encoded to bytes once: the partitioner, the request size and the record
+    // all read the same Buffer (the edge's profile had each key encoded twice, each value sized twice).
+    const records = messages.map((m) => {
+      const key = m.key === null ? undefined : Buffer.from(m.key, 'utf8');
+      return {
+        topic,
+        partition: key === undefined ? keyless : partitionForKey(key, partitions),
+        ...(key === undefined ? {} : { key }),
+        value: toBuffer(m.value),
+        timestamp: m.timestamp === undefined ? now : BigInt(m.timestamp),
+      };
+    });
+    const requests = splitBatches(records, {
+      maxBytes: this.config.maxRequestBytes,
+      size: (r) => (r.key?.length ?? 0) + r.value.length,
+    });
+    for (const request of requests) await producer.send({ messages: request });
   }
 
   async watermarks(topic: string): Promise<PartitionOffsets[]> {

@@ -62,65 +62,47 @@ async function tempDirs() {
   return { root, data: join(root, 'data'), work: join(root, 'work') };
 }
 
-async function duckdbOverDirectory(): Promise<QueryEngineFixture> {
-  const dirs = await tempDirs();
-  const store = new DirObjectStore({ root: dirs.data });
-  const catalog = await DuckDbCatalog.create({ store, workDir: dirs.work, refreshIntervalMs: 0 });
-  return {
-    metastore: catalog,
-    engine: catalog,
-    store,
-    runId: 'duck',
-    cleanup: async () => {
-      await catalog.close();
-      await rm(dirs.root, { recursive: true, force: true });
-    },
+/**
+ * A DuckDB catalog over a fresh directory store, as both contracts take it: `remote` wraps the
+ * store so its files are named by URL (DuckDB mirrors them), `materializedTables` keeps those
+ * tables as DuckDB tables (as insights keeps the rollups) instead of views.
+ */
+function duckdbFixture(
+  runId: string,
+  options: { remote?: boolean; materializedTables?: string[] } = {},
+): () => Promise<QueryEngineFixture> {
+  return async () => {
+    const dirs = await tempDirs();
+    const directory = new DirObjectStore({ root: dirs.data });
+    const store = options.remote ? new RemoteNamedStore(directory) : directory;
+    const catalog = await DuckDbCatalog.create({
+      store,
+      workDir: dirs.work,
+      refreshIntervalMs: 0,
+      materializedTables: options.materializedTables,
+    });
+    return {
+      metastore: catalog,
+      engine: catalog,
+      store,
+      runId,
+      cleanup: async () => {
+        await catalog.close();
+        await rm(dirs.root, { recursive: true, force: true });
+      },
+    };
   };
 }
-runMetastoreContract('duckdb over a directory store', duckdbOverDirectory);
-runQueryEngineContract('duckdb over a directory store', duckdbOverDirectory);
+const duckdbMaterialized = duckdbFixture('mat', { materializedTables: ['mat_t', 'mat_m'] });
 
-async function duckdbOverRemoteStore(): Promise<QueryEngineFixture> {
-  const dirs = await tempDirs();
-  const store = new RemoteNamedStore(new DirObjectStore({ root: dirs.data }));
-  const catalog = await DuckDbCatalog.create({ store, workDir: dirs.work, refreshIntervalMs: 0 });
-  return {
-    metastore: catalog,
-    engine: catalog,
-    store,
-    runId: 'remote',
-    cleanup: async () => {
-      await catalog.close();
-      await rm(dirs.root, { recursive: true, force: true });
-    },
-  };
+for (const [name, fixture] of [
+  ['duckdb over a directory store', duckdbFixture('duck')],
+  ['duckdb over a remote store (files mirrored)', duckdbFixture('remote', { remote: true })],
+  ['duckdb with materialized tables', duckdbMaterialized],
+] as const) {
+  runMetastoreContract(name, fixture);
+  runQueryEngineContract(name, fixture);
 }
-runMetastoreContract('duckdb over a remote store (files mirrored)', duckdbOverRemoteStore);
-runQueryEngineContract('duckdb over a remote store (files mirrored)', duckdbOverRemoteStore);
-
-/** The contracts' tables kept as DuckDB tables (as insights keeps the rollups), not views. */
-async function duckdbMaterialized(): Promise<QueryEngineFixture> {
-  const dirs = await tempDirs();
-  const store = new DirObjectStore({ root: dirs.data });
-  const catalog = await DuckDbCatalog.create({
-    store,
-    workDir: dirs.work,
-    refreshIntervalMs: 0,
-    materializedTables: ['mat_t', 'mat_m'],
-  });
-  return {
-    metastore: catalog,
-    engine: catalog,
-    store,
-    runId: 'mat',
-    cleanup: async () => {
-      await catalog.close();
-      await rm(dirs.root, { recursive: true, force: true });
-    },
-  };
-}
-runMetastoreContract('duckdb with materialized tables', duckdbMaterialized);
-runQueryEngineContract('duckdb with materialized tables', duckdbMaterialized);
 
 describe('materialized tables', () => {
   it('are DuckDB tables sorted by their first column, refreshed when a partition changes', async () => {

@@ -25,6 +25,7 @@ import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.t
 import { SessionPool } from '../session-pool.ts';
 import { describe, HiveConnection, type HiveEndpoint } from './hive-connection.ts';
 import { locationLiteral, partitionClause } from './hive-ddl.ts';
+import { FAILED_STATES, OPERATION_STATE } from './hive-driver-protocol.ts';
 import { decodeRows, type HiveRowSet, type HiveSchema } from './hive-rows.ts';
 import { cancelled, statementError } from './hive-statement-errors.ts';
 
@@ -45,22 +46,6 @@ export interface HiveCatalogOptions extends HiveEndpoint {
   partitionsPerStatement?: number;
   logger?: Logger;
 }
-
-type StateName =
-  | 'FINISHED_STATE'
-  | 'ERROR_STATE'
-  | 'CANCELED_STATE'
-  | 'CLOSED_STATE'
-  | 'TIMEDOUT_STATE'
-  | 'UKNOWN_STATE';
-const { TOperationState } = hive.thrift.TCLIService_types as { TOperationState: Record<StateName, number> };
-const FAILED_STATES = new Map<number, string>([
-  [TOperationState.ERROR_STATE, 'failed'],
-  [TOperationState.CANCELED_STATE, 'was cancelled'],
-  [TOperationState.CLOSED_STATE, 'was closed'],
-  [TOperationState.TIMEDOUT_STATE, 'timed out'],
-  [TOperationState.UKNOWN_STATE, 'is in an unknown state'],
-]);
 
 const HIVE_TYPES = {
   STRING: 'STRING',
@@ -243,8 +228,8 @@ export class HiveCatalog implements Metastore, QueryEngine {
     try {
       for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
         const status = await connection.call('status', operation.status(false), this.callTimeoutMs);
-        const state = status.operationState ?? TOperationState.UKNOWN_STATE;
-        if (state === TOperationState.FINISHED_STATE) break;
+        const state = status.operationState ?? OPERATION_STATE.UKNOWN_STATE;
+        if (state === OPERATION_STATE.FINISHED_STATE) break;
         const failure = FAILED_STATES.get(state);
         if (failure)
           throw statementError({ message: status.errorMessage, sqlState: status.sqlState }, sql, failure);

@@ -10,21 +10,14 @@
  */
 import hive from 'hive-driver';
 import { CatalogError } from '../../errors.ts';
+import { connectSession, type HiveAuthSettings } from './hive-driver-protocol.ts';
 
-export interface HiveEndpoint {
+export interface HiveEndpoint extends HiveAuthSettings {
   host: string;
   port: number;
-  /** Must match hive.server2.authentication: NOSASL, or NONE (SASL PLAIN with any user). */
-  auth: 'NOSASL' | 'NONE';
-  username?: string;
-  password?: string;
 }
 
 export type HiveSession = Awaited<ReturnType<InstanceType<typeof hive.HiveClient>['openSession']>>;
-
-const types = hive.thrift.TCLIService_types as {
-  TProtocolVersion: { HIVE_CLI_SERVICE_PROTOCOL_V10: number };
-};
 
 export class HiveConnection {
   readonly session: HiveSession;
@@ -60,25 +53,9 @@ export class HiveConnection {
     );
     client.on('close', () => markLost(new Error('HiveServer2 closed the connection')));
     client.on('timeout', () => markLost(new Error('HiveServer2 connection timed out')));
-    const auth =
-      endpoint.auth === 'NOSASL'
-        ? new hive.auth.NoSaslAuthentication()
-        : new hive.auth.PlainTcpAuthentication({
-            username: endpoint.username ?? 'anonymous',
-            password: endpoint.password ?? 'anonymous',
-          });
     try {
       const session = await race(
-        (async () => {
-          await client.connect(
-            { host: endpoint.host, port: endpoint.port },
-            new hive.connections.TcpConnection(),
-            auth,
-          );
-          return client.openSession({
-            client_protocol: types.TProtocolVersion.HIVE_CLI_SERVICE_PROTOCOL_V10,
-          });
-        })(),
+        connectSession(client, endpoint),
         lost,
         timeoutMs,
         `connect to HiveServer2 at ${where} (auth ${endpoint.auth}: it must match hive.server2.authentication)`,

@@ -11,6 +11,8 @@ import { link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink }
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { chunked } from '../../batches.ts';
+import { fsyncDirectory } from '../../durable-write.ts';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey, TEMP_SUFFIX } from '../object-key.ts';
 import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../object-store.ts';
@@ -46,7 +48,8 @@ export class DirObjectStore implements ObjectStore {
       } else {
         await rename(temp, target);
       }
-      await syncDirectory(dir);
+      // The rename is durable only once the directory entry is on disk.
+      await fsyncDirectory(dir);
     } catch (error) {
       await rm(temp, { force: true });
       if (errnoOf(error) === 'EEXIST' && options.ifNoneMatch) {
@@ -115,17 +118,11 @@ export class DirObjectStore implements ObjectStore {
   async deletePrefix(prefix: string): Promise<number> {
     assertKeyPrefix(prefix);
     let deleted = 0;
-    let batch: string[] = [];
-    for await (const object of this.list(prefix)) {
-      batch.push(object.key);
-      if (batch.length >= DELETE_BATCH) {
-        await this.delete(batch);
-        deleted += batch.length;
-        batch = [];
-      }
+    for await (const batch of chunked(this.list(prefix), DELETE_BATCH)) {
+      await this.delete(batch.map((object) => object.key));
+      deleted += batch.length;
     }
-    await this.delete(batch);
-    return deleted + batch.length;
+    return deleted;
   }
 
   location(key: string): StoreLocation {
@@ -207,16 +204,6 @@ export class DirObjectStore implements ObjectStore {
       }
       current = dirname(current);
     }
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // The rename is durable only once the directory entry is on disk.
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 

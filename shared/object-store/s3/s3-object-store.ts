@@ -15,6 +15,7 @@ import {
   DeleteObjectsCommand,
   type DeleteObjectsCommandOutput,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   PutObjectCommand,
   paginateListObjectsV2,
@@ -22,6 +23,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { chunked } from '../../batches.ts';
 import { StoreError } from '../../errors.ts';
 import { assertKeyPrefix, assertObjectKey } from '../object-key.ts';
 import type { ObjectInfo, ObjectStore, PutOptions, StoreLocation } from '../object-store.ts';
@@ -110,28 +112,28 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async get(key: string): Promise<Uint8Array | null> {
-    assertObjectKey(key);
+    const response = await this.getObject(key);
+    if (response === null) return null;
     try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
-      );
-      if (!response.Body) return new Uint8Array(0);
-      return await response.Body.transformToByteArray();
+      return response.Body ? await response.Body.transformToByteArray() : new Uint8Array(0);
     } catch (error) {
-      if (statusOf(error) === 404 && nameOf(error) !== 'NoSuchBucket') return null;
       throw s3Error(`get ${key}`, error);
     }
   }
 
   async getStream(key: string): Promise<Readable | null> {
+    const response = await this.getObject(key);
+    if (response === null) return null;
+    // In Node the SDK's body is an http.IncomingMessage, a Readable.
+    const body = response.Body instanceof Readable ? response.Body : Readable.from([]);
+    return mapStreamErrors(body, (error) => s3Error(`get ${key}`, error));
+  }
+
+  /** The object's GetObject answer; null when there is none (a missing bucket is an error, not a missing object). */
+  private async getObject(key: string): Promise<GetObjectCommandOutput | null> {
     assertObjectKey(key);
     try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }),
-      );
-      // In Node the SDK's body is an http.IncomingMessage, a Readable.
-      const body = response.Body instanceof Readable ? response.Body : Readable.from([]);
-      return mapStreamErrors(body, (error) => s3Error(`get ${key}`, error));
+      return await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.fullKey(key) }));
     } catch (error) {
       if (statusOf(error) === 404 && nameOf(error) !== 'NoSuchBucket') return null;
       throw s3Error(`get ${key}`, error);
@@ -180,17 +182,11 @@ export class S3ObjectStore implements ObjectStore {
   async deletePrefix(prefix: string): Promise<number> {
     assertKeyPrefix(prefix);
     let deleted = 0;
-    let batch: string[] = [];
-    for await (const object of this.listUnder(prefix)) {
-      batch.push(object.bucketKey);
-      if (batch.length >= DELETE_BATCH) {
-        await this.deleteBucketKeys(batch);
-        deleted += batch.length;
-        batch = [];
-      }
+    for await (const batch of chunked(this.listUnder(prefix), DELETE_BATCH)) {
+      await this.deleteBucketKeys(batch.map((object) => object.bucketKey));
+      deleted += batch.length;
     }
-    await this.deleteBucketKeys(batch);
-    return deleted + batch.length;
+    return deleted;
   }
 
   /** Keys as they are in the bucket, already checked (or listed from it, as folder markers are). */

@@ -3,6 +3,8 @@
  * (so a created or renamed entry is on disk), and replacing a small file
  * atomically (write a temp file, fsync it, rename it over the old one, fsync
  * the directory), so a reader sees the old content or the new, never a mix.
+ * Written once for every file the project keeps durable: the local log, the
+ * directory object store and the edge's disk spool.
  */
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
