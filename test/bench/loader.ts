@@ -611,7 +611,9 @@ async function main(): Promise<void> {
     const hx = hour.extra ?? {};
     const hourCopies = Object.entries(hx).filter(([k]) => k.includes('rows, by'));
     console.log(
-      `the big hour: as loaded ${perEvent(hx.bytes, hour.events)}, compacted ${perEvent(hx.compactedBytes, hour.events)} (${hx.compactSeconds?.toFixed(1)} s, ${hx.compactCpuSeconds?.toFixed(1)} CPU s, peak RSS ${hx.rssAfterCompactionMb?.toFixed(0)} MB with it)${hourCopies.length > 0 ? `, best COPY ${perEvent(Math.min(...hourCopies.map(([, v]) => v)), hour.events)}` : ''}`,
+      hx.compactedBytes === undefined
+        ? `the big hour: as loaded ${perEvent(hx.bytes, hour.events)} (compaction and COPY only for hours of up to 1M events)`
+        : `the big hour: as loaded ${perEvent(hx.bytes, hour.events)}, compacted ${perEvent(hx.compactedBytes, hour.events)} (${hx.compactSeconds?.toFixed(1)} s, ${hx.compactCpuSeconds?.toFixed(1)} CPU s, peak RSS ${hx.rssAfterCompactionMb?.toFixed(0)} MB with it), best COPY ${perEvent(Math.min(...hourCopies.map(([, v]) => v)), hour.events)}`,
     );
     console.log(
       `the big hour's memory: peak RSS ${hour.maxRssMb.toFixed(0)} MB, of it V8 heap ≤ ${hx.peakHeapMb?.toFixed(0)} MB and off-heap buffers ≤ ${hx.peakExternalMb?.toFixed(0)} MB; the rest is DuckDB, the allocator and code`,
