@@ -5,7 +5,7 @@
  * identically, byte for byte of JSON. Crawlers are in the warehouse and left
  * out by default, as the dashboard does.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { createLogger } from '../shared/logger.ts';
 import { readStackEnv } from '../test/infra/stack-env.ts';
 import { createInsightsApp } from './app.ts';
@@ -245,7 +245,9 @@ describe('insights on DuckDB and HiveServer2', () => {
     await Promise.all([duck?.cleanup(), hive?.cleanup()]);
   });
 
-  it.each(cases())('$name', async ({ path, rollups, key, expected }) => {
+  // Concurrent (vitest's maxConcurrency, 5): each case only reads, and HiveServer2 runs a few local
+  // MapReduce jobs side by side; in series these cases were the longest file of the CI run.
+  it.concurrent.for(cases())('$name', async ({ path, rollups, key, expected }, { expect }) => {
     const mode = rollups ? 'rollups' : 'raw';
     const [fromDuck, fromHive] = await Promise.all([
       apps.duckdb[mode](path, key),
