@@ -219,6 +219,30 @@ async function eventFiles(store: DirObjectStore, root: string, deps: LoaderDeps)
   return files;
 }
 
+/** One load (`runOnce`) timed: its wall seconds and this process's CPU seconds over it. */
+async function timedLoad(deps: LoaderDeps) {
+  const cpu0 = cpu();
+  const t = performance.now();
+  const result = await runOnce({ ...deps, logger: pino({ level: 'warn' }) });
+  return { result, seconds: (performance.now() - t) / 1000, cpuSeconds: cpu() - cpu0 };
+}
+
+/** A timed load as a phase: its files, bytes and steps' seconds among the extras. */
+function loadPhase(
+  phase: string,
+  { result, seconds, cpuSeconds }: Awaited<ReturnType<typeof timedLoad>>,
+  extra: Record<string, number>,
+): Phase {
+  return {
+    phase,
+    events: result.events,
+    seconds,
+    maxRssMb: rss(),
+    cpuSeconds,
+    extra: { files: result.files, bytes: result.bytes, ...result.steps, ...extra },
+  };
+}
+
 /** The loader's own files, rewritten by DuckDB COPY with each candidate setting: the smallest is the bar. */
 async function bestCopy(dir: string, files: string[]): Promise<Record<string, number>> {
   const duckdb = await import('@duckdb/node-api');
@@ -399,27 +423,10 @@ async function child(
           settings: { tempDir: join(dir, 'loader-dir'), group: own.group },
         },
       );
-      const cpu0 = cpu();
-      const t = performance.now();
-      const result = await runOnce({ ...h.deps, logger: pino({ level: 'warn' }) });
-      const seconds = (performance.now() - t) / 1000;
-      const cpuSeconds = cpu() - cpu0;
-      const compacted = await compactLoaded(h.deps, result.hours);
+      const load = await timedLoad(h.deps);
+      const compacted = await compactLoaded(h.deps, load.result.hours);
       const files = await eventFiles(store, join(dir, 'warehouse'), h.deps);
-      return {
-        phase,
-        events: result.events,
-        seconds,
-        maxRssMb: rss(),
-        cpuSeconds,
-        extra: {
-          files: result.files,
-          bytes: result.bytes,
-          ...result.steps,
-          ...compacted,
-          ...(await bestCopy(dir, files)),
-        },
-      };
+      return loadPhase(phase, load, { ...compacted, ...(await bestCopy(dir, files)) });
     }
     // The unsorted load reads the same topic under its own group, prefix and tables.
     const unsorted = phase === 'load-unsorted';
@@ -467,30 +474,16 @@ async function child(
         cpuSeconds: cpu() - cpu0,
       };
     }
-    const cpu0 = cpu();
-    const t = performance.now();
-    const result = await runOnce({ ...h.deps, logger: pino({ level: 'warn' }) });
-    const seconds = (performance.now() - t) / 1000;
-    const cpuSeconds = cpu() - cpu0;
+    const load = await timedLoad(h.deps);
     let indexBytes = 0;
     for await (const o of ports.store.list(`${h.deps.settings.warehousePrefix}_loader/dedup/`))
       indexBytes += o.size;
-    return {
-      phase,
-      events: result.events,
-      seconds,
-      maxRssMb: rss(),
-      cpuSeconds,
-      extra: {
-        archivedBytes: result.archived?.bytes ?? 0,
-        archivedObjects: result.archived?.objects ?? 0,
-        files: result.files,
-        bytes: result.bytes,
-        indexBytes,
-        duplicates: result.duplicates,
-        ...result.steps,
-      },
-    };
+    return loadPhase(phase, load, {
+      archivedBytes: load.result.archived?.bytes ?? 0,
+      archivedObjects: load.result.archived?.objects ?? 0,
+      indexBytes,
+      duplicates: load.result.duplicates,
+    });
   } finally {
     await dirCatalog?.close();
     await ports.close();
