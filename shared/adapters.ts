@@ -19,15 +19,9 @@ import { S3ObjectStore } from './object-store/s3/s3-object-store.ts';
 
 export async function createEventBus(config: BusConfig, logger: Logger): Promise<EventBus> {
   if (config.kind === 'local') return openLocalLogBus({ dir: config.dir, fsync: config.fsync }, logger);
-  return createKafkaClientBus(
-    {
-      brokers: config.brokers,
-      clientId: config.clientId,
-      ...(config.client ? { client: config.client } : {}),
-      ...(config.compression ? { compression: config.compression } : {}),
-    },
-    logger,
-  );
+  // Every setting the bus section takes is one the Kafka adapters take, under the same name.
+  const { kind: _kind, ...kafka } = config;
+  return createKafkaClientBus(kafka, logger);
 }
 
 export function createObjectStore(config: StoreConfig): ObjectStore {
