@@ -202,7 +202,7 @@ export async function load(
       };
     }
   } finally {
-    archive?.destroy(); // open streams of a failed load (a finished one has none left)
+    await archive?.destroy(); // the thread of a failed load (a finished one has ended it already)
     await duckdb.close();
     await rm(dir, { recursive: true, force: true });
   }
