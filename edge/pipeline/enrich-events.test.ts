@@ -1,5 +1,5 @@
-import { createBotJudge } from './bot-agent.ts';
 import { describe, expect, it } from 'vitest';
+import { createBotJudge } from './bot-agent.ts';
 import { correctTimestamp, countryFrom, enrichEvents } from './enrich-events.ts';
 import { incomingEventSchema } from './event-schema.ts';
 import { createIpHasher } from './ip-hash.ts';
