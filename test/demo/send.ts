@@ -14,8 +14,9 @@
  *   with the moment the browser would have sent it as `receivedAt`, then is
  *   signed and relayed: the same rows as live traffic, in the right hours.
  */
-import { createBotJudge } from '../../edge/pipeline/bot-agent.ts';
+
 import pRetry, { AbortError } from 'p-retry';
+import { createBotJudge } from '../../edge/pipeline/bot-agent.ts';
 import { enrichEvents } from '../../edge/pipeline/enrich-events.ts';
 import { incomingEventSchema } from '../../edge/pipeline/event-schema.ts';
 import { createIpHasher } from '../../edge/pipeline/ip-hash.ts';
