@@ -62,6 +62,7 @@ const program = new Command('bench:insights')
   .option('--hive-projects <n>', 'projects in the HiveServer2 warehouse', Number, 100)
   .option('--hive-samples <n>', 'requests per query and mode on HiveServer2', Number, 5)
   .option('--no-hive', 'skip HiveServer2')
+  .option('--generate-memory <size>', "DuckDB's memory limit while generating, e.g. 4GB (default: DuckDB's)")
   .option('--generate-only', 'generate the DuckDB warehouses into the bench cache (if missing) and stop')
   .option('--seed <n>', 'generator seed', Number, 1)
   .option('--out <file>', 'JSON results', 'test-results/bench-insights.json')
@@ -80,6 +81,7 @@ const opts = program.opts<{
   hiveSamples: number;
   hive: boolean;
   generateOnly?: boolean;
+  generateMemory?: string;
   seed: number;
   out: string;
 }>();
@@ -410,7 +412,14 @@ async function cachedWarehouse(events: number): Promise<{ dir: string; generateS
   await rm(dir, { recursive: true, force: true });
   const t0 = performance.now();
   await writeBulkWarehouse(
-    { events, projects: opts.projects, days: opts.days, startDay: START_DAY, seed: opts.seed },
+    {
+      events,
+      projects: opts.projects,
+      days: opts.days,
+      startDay: START_DAY,
+      seed: opts.seed,
+      memoryLimit: opts.generateMemory,
+    },
     join(dir, 'store', 'wh'),
   );
   await rm(join(dir, 'store', 'wh', '.spill'), { recursive: true, force: true });
