@@ -137,6 +137,24 @@ describe('answers', () => {
     expect(catalog.queries[1]?.signal?.aborted).toBe(true);
   });
 
+  it('runs at most two raw-event queries at once, while rollup queries go straight to the engine', async () => {
+    const { get, catalog } = testApp();
+    let open = () => {};
+    catalog.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const raw = ['country', 'browser', 'os'].map((d) =>
+      get(`/v1/insights/top?${range}&dimension=${d}&filter=country:DE`),
+    );
+    await expect.poll(() => catalog.queries.length).toBe(2);
+    const rollup = get(`/v1/insights/top?${range}&dimension=device`);
+    await expect.poll(() => catalog.queries.length).toBe(3);
+    expect(catalog.queries[2]?.sql).not.toContain('country = ?');
+    open();
+    expect((await Promise.all([...raw, rollup])).map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    expect(catalog.queries).toHaveLength(4);
+  });
+
   it('answers 400 with a code and a message naming the parameter', async () => {
     const { get, catalog } = testApp();
     const res = await get(`/v1/insights/top?${range}&dimension=colour`);

@@ -4,9 +4,13 @@
  * timeout, then caches the JSON body. Identical requests that arrive while
  * one is on the engine wait for that one (many people opening one popular
  * dashboard run each of its queries once); the engine query is cancelled
- * only when every request waiting for it has gone away. The one place that
- * turns engine failures into the service's errors.
+ * only when every request waiting for it has gone away. Queries over raw
+ * events (seconds of CPU each on a big site) run at most `rawConcurrency` at
+ * once, waiting here rather than holding an engine connection, so the
+ * rollup-served panels of every other dashboard still find one. The one
+ * place that turns engine failures into the service's errors.
  */
+import pLimit from 'p-limit';
 import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { CatalogError, PipelineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -20,6 +24,8 @@ export interface QueryRunnerDeps {
   metrics: InsightsMetrics;
   logger: Logger;
   timeoutMs: number;
+  /** Raw-event queries on the engine at once (default 2): the rest wait their turn here. */
+  rawConcurrency?: number;
 }
 
 export interface QueryRun {
@@ -64,6 +70,7 @@ interface Flight {
 export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
   const { catalog, cache, metrics, logger, timeoutMs } = deps;
   const flights = new Map<string, Flight>();
+  const rawLane = pLimit(deps.rawConcurrency ?? 2);
 
   /** The engine side of a miss: shared by every identical request while it runs. */
   const execute = async (
@@ -80,10 +87,12 @@ export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
     metrics.queriesInFlight.inc();
     try {
       // Raced against the signal too, so a catalog that cannot cancel still frees the request on time.
-      const rows = await raceAbort(
-        catalog.query(built.statement.text, [...built.statement.params], { signal }),
-        signal,
-      );
+      const ask = () => {
+        // Its turn may come after everyone waiting for it has left, or after the deadline.
+        if (signal.aborted) return Promise.reject(signal.reason);
+        return catalog.query(built.statement.text, [...built.statement.params], { signal });
+      };
+      const rows = await raceAbort(built.source === 'raw' ? rawLane(ask) : ask(), signal);
       const body = JSON.stringify({ ...envelope, source: built.source, ...built.read(rows) });
       cache.set(cacheKey, body, rangeEnd);
       stopTimer({ outcome: 'ok' });
