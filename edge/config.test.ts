@@ -41,6 +41,7 @@ describe('loadEdgeConfig', () => {
     expect(config.limits.maxBatchBytes).toBe(500 * 1024);
     expect(config.kafka.topic).toBe('events');
     expect(config.sink.produceTimeoutMs).toBe(2000);
+    expect(config.workers).toBe(1);
   });
 
   it('builds a whole config from the environment', () => {
@@ -52,9 +53,11 @@ describe('loadEdgeConfig', () => {
         KAFKA_BROKERS: '127.0.0.1:1, 127.0.0.1:2',
         EDGE_SPOOL_DIR: '/tmp/s',
         EDGE_KAFKA_COMPRESSION: 'gzip',
+        EDGE_WORKERS: '4',
       },
     });
     expect(config.port).toBe(18080);
+    expect(config.workers).toBe(4);
     expect(config.kafka.brokers).toEqual(['127.0.0.1:1', '127.0.0.1:2']);
     expect(config.kafka.compression).toBe('gzip');
   });

@@ -8,7 +8,7 @@
  * EDGE_PROJECTS_FILE, EDGE_IP_SALT, EDGE_RELAY_SECRET, EDGE_COUNTRY_HEADER,
  * EDGE_CLIENT_IP_HEADER, KAFKA_BROKERS (comma-separated), EDGE_REGIONS (JSON
  * array of {name, brokers}, the own region first), EDGE_TOPIC,
- * EDGE_TOPIC_PARTITIONS, EDGE_SPOOL_DIR, EDGE_SPOOL_MAX_BYTES.
+ * EDGE_TOPIC_PARTITIONS, EDGE_SPOOL_DIR, EDGE_SPOOL_MAX_BYTES, EDGE_WORKERS.
  *
  * Also the edge's section of the pipeline file (shared/config/pipeline-config.ts):
  * `edgeSectionSchema` and `edgeConfigOfSection`; pipeline-config.ts here reads
@@ -117,6 +117,12 @@ export const edgeConfigSchema = z.strictObject({
   host: z.string().default('127.0.0.1'),
   /** 0 picks a free port (tests). */
   port: z.number().int().min(0).max(65535).default(8080),
+  /**
+   * Processes serving the port (node:cluster, cluster.ts): one per core the
+   * edge may use. 1, the default, runs no cluster; the bench machine's two cores
+   * are shared with the broker and the load generator.
+   */
+  workers: z.number().int().min(1).max(256).default(1),
   /** Deadlines for slow clients and header limits (shared/node-server.ts). */
   http: httpServerSettingsSchema.prefault({}),
   // Strict entries, and the registry's own rules across them (a write key used twice).
@@ -248,6 +254,7 @@ function overlayEnv(base: Record<string, unknown>, env: Env): Record<string, unk
   const spool: Record<string, unknown> = { ...(base.spool as object | undefined) };
   if (env.EDGE_HOST) config.host = env.EDGE_HOST;
   if (env.EDGE_PORT) config.port = Number(env.EDGE_PORT);
+  if (env.EDGE_WORKERS) config.workers = Number(env.EDGE_WORKERS);
   if (env.EDGE_PROJECTS) config.projects = parseJsonText(env.EDGE_PROJECTS, 'EDGE_PROJECTS');
   if (env.EDGE_PROJECTS_FILE) config.projects = readJson(env.EDGE_PROJECTS_FILE);
   if (env.EDGE_IP_SALT) config.ipSalt = env.EDGE_IP_SALT;

@@ -31,6 +31,13 @@ import { runEntry } from '../shared/runtime/entry.ts';
 import { stopOnSignals } from '../shared/runtime/signals.ts';
 import { createApp } from './app.ts';
 import { systemClock } from './clock.ts';
+import {
+  clusterMetricsRenderer,
+  runPrimary,
+  strandedSpools,
+  workerIndex,
+  workerSpoolDir,
+} from './cluster.ts';
 import { ConfigError, type EdgeConfig, FAILOVER_DEFAULTS, loadEdgeConfig } from './config.ts';
 import {
   EDGE_OWN_KEYS,
@@ -57,6 +64,8 @@ export interface StartEdgeOptions {
   bus?: EventBus;
   logger?: Logger;
   registry?: Registry;
+  /** What /metrics answers, when not `registry` alone (a cluster worker: every worker's, cluster.ts). */
+  renderMetrics?: () => Promise<{ contentType: string; body: string }>;
   /** The source served as /t.js; by default edge/tracker bundled by esbuild on first request. */
   trackerScript?: () => Promise<string>;
 }
@@ -115,7 +124,10 @@ export async function startEdge(config: EdgeConfig, options: StartEdgeOptions = 
     sink: guardedSink,
     clock: systemClock,
     limits: config.limits,
-    metrics: createPromEdgeMetrics(registry),
+    metrics: {
+      ...createPromEdgeMetrics(registry),
+      ...(options.renderMetrics ? { render: options.renderMetrics } : {}),
+    },
     logger,
     ipSalt: config.ipSalt,
     relaySecret: config.relaySecret,
@@ -258,12 +270,40 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(configForDisplay(config));
     return;
   }
-  const logger = createLogger('edge');
-  const handle = await startEdge(config, { logger });
+  const index = workerIndex();
+  const base = createLogger('edge');
+  const logger = index === undefined ? base : base.child({ worker: index });
+  if (index === undefined) {
+    const stranded = await strandedSpools(config.spool.dir, config.workers);
+    if (stranded.length > 0) {
+      throw new ConfigError(
+        `spool directories of workers beyond workers=${config.workers} still hold events: ${stranded.join(', ')}; ` +
+          'start with as many workers as before until they are drained',
+      );
+    }
+    if (config.workers > 1) return runPrimary(config.workers, logger);
+  }
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const handle = await startEdge(
+    index === undefined
+      ? config
+      : {
+          ...config,
+          spool: {
+            ...config.spool,
+            dir: workerSpoolDir(config.spool.dir, index),
+            maxBytes: Math.floor(config.spool.maxBytes / config.workers),
+          },
+        },
+    { logger, registry, ...(index === undefined ? {} : { renderMetrics: clusterMetricsRenderer(registry) }) },
+  );
   await stopOnSignals(() => handle.close(), {
     logger,
     stopping: 'stopping: not ready, draining requests in flight and the spool',
   });
+  // A worker's IPC channel to the primary would keep it alive.
+  if (index !== undefined) process.disconnect?.();
 }
 
 if (import.meta.main) runEntry('edge', () => main(process.argv));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createBotJudge } from './bot-agent.ts';
 import { correctTimestamp, countryFrom, enrichEvents } from './enrich-events.ts';
 import { incomingEventSchema } from './event-schema.ts';
 import { createIpHasher } from './ip-hash.ts';
@@ -7,6 +8,7 @@ import { createUserAgentParser } from './user-agent.ts';
 const RECEIVED = Date.parse('2026-03-01T12:00:00.000Z');
 const deps = {
   parseUserAgent: createUserAgentParser(),
+  isBot: createBotJudge(),
   hashIp: createIpHasher('a-secret-salt-for-tests'),
   newMessageId: () => 'fresh-id',
 };

@@ -5,8 +5,8 @@
  * agent and whether it is a bot's, the country, and `eventTime`: the client's time corrected for its
  * clock skew. The client's fields go on as sent, but for `context.ip`.
  */
-import { isbot } from 'isbot';
 import type { EnrichedEvent } from '../../shared/event.ts';
+import type { BotJudge } from './bot-agent.ts';
 import type { IncomingEvent } from './event-schema.ts';
 import { parseIsoInstant } from './event-schema.ts';
 import type { UserAgentParser } from './user-agent.ts';
@@ -26,6 +26,8 @@ export interface RequestFacts {
 
 export interface EnrichDeps {
   parseUserAgent: UserAgentParser;
+  /** isbot's answer, memoised (bot-agent.ts). */
+  isBot: BotJudge;
   hashIp: (ip: string) => Promise<string>;
   newMessageId: () => string;
 }
@@ -96,7 +98,7 @@ export async function enrichEvents(
     const judged = botJudgedAgent(context, facts.userAgent);
     // isbot's maintained list (crawlers, curl, headless browsers): kept in the warehouse, left out
     // of dashboards by default. Without a user agent to judge there is no flag.
-    if (judged) enrichment.bot = isbot(judged);
+    if (judged) enrichment.bot = deps.isBot(judged);
     enriched.enrichment = enrichment;
     out.push(enriched);
   }

@@ -13,6 +13,7 @@ import type { EdgeDeps, EdgeEnv } from '../deps.ts';
 import { RateLimitedError } from '../edge-errors.ts';
 import { errorBody } from '../error-response.ts';
 import { authenticate, isRecord } from '../pipeline/authenticate.ts';
+import { createBotJudge } from '../pipeline/bot-agent.ts';
 import { countryFrom, type EnrichDeps, enrichEvents } from '../pipeline/enrich-events.ts';
 import { createIpHasher } from '../pipeline/ip-hash.ts';
 import { parseBatchJson, parseJson, parsePixelData, readRequestBytes } from '../pipeline/parse-body.ts';
@@ -40,6 +41,7 @@ export function registerCollectRoutes(app: Hono<EdgeEnv>, deps: EdgeDeps): void 
   const limiter = createRateLimiter({ clock: deps.clock, maxKeys: deps.limits.rateLimitKeys });
   const enrichDeps: EnrichDeps = {
     parseUserAgent: createUserAgentParser(),
+    isBot: createBotJudge(),
     hashIp: createIpHasher(deps.ipSalt),
     newMessageId: deps.newMessageId ?? (() => crypto.randomUUID()),
   };

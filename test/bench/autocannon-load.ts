@@ -59,7 +59,7 @@ export function benchEvent(i: number) {
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
-const CLK_TCK = (() => {
+export const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {

@@ -42,6 +42,7 @@ import { readStackEnv } from '../infra/stack-env.ts';
 import { stackServerDirs } from '../infra/stack-layout.ts';
 import { benchEvent, type LoadResult, loadAverage, runAutocannon } from './autocannon-load.ts';
 import { benchWorker } from './edge-worker.ts';
+import { threadCpuDelta, threadCpuSeconds } from './thread-cpu.ts';
 
 const program = new Command()
   .name('bench:edge')
@@ -228,13 +229,18 @@ async function main(): Promise<void> {
       const before = reader ? await totalMessages(reader, topic) : 0;
       const spooledBefore = edge.sink.stats().spooled;
       const profiler = opts.profile ? await startProfiler() : undefined;
+      const threadsBefore = threadCpuSeconds(process.pid);
       const edgeRun = await load(`${edge.url}/v1/batch`, bodyFile, watch);
+      const threads = threadCpuDelta(threadsBefore, threadCpuSeconds(process.pid));
       if (profiler) {
         const file = join(opts.profile!, `edge-batch-${size}.cpuprofile`);
         await profiler.stop(file);
         // Beside it, what the profile covered: the summary divides by these counts.
         const events = edgeRun.ok * size;
-        await writeFile(`${file}.json`, JSON.stringify({ events, requests: edgeRun.ok, cpu: edgeRun.cpu }));
+        await writeFile(
+          `${file}.json`,
+          JSON.stringify({ events, requests: edgeRun.ok, cpu: edgeRun.cpu, threads }),
+        );
       }
       // Latency where the edge is not saturated: half the rate it just reached.
       const halfRun = opts.halfRate
@@ -265,12 +271,15 @@ async function main(): Promise<void> {
         half: halfRun,
         bare: bareRun,
         spooled,
+        threads,
       };
       rows.push(row);
       process.stderr.write(
         `batch ${size}: edge ${fmt(rate(edgeRun, size))} ev/s, ${fmt(perCpu(edgeRun, size))} ev per edge CPU-s` +
           (bareRun ? `, bare ${fmt(rate(bareRun, size))} ev/s` : '') +
-          ` (load ${loadAverage()})\n`,
+          ` (edge threads, CPU s: ${Object.entries(threads)
+            .map(([name, sec]) => `${name} ${sec}`)
+            .join(', ')}; load ${loadAverage()})\n`,
       );
     }
   } finally {
@@ -291,6 +300,7 @@ async function main(): Promise<void> {
     'non-2xx',
     'spooled',
     'edge CPU s',
+    'of which main thread',
     'broker CPU s',
     'autocannon CPU s',
     'ev per edge CPU-s',
@@ -322,6 +332,7 @@ async function main(): Promise<void> {
         e.non2xx + e.errors + (r.half ? r.half.non2xx + r.half.errors : 0),
         r.spooled,
         e.cpu.self!.toFixed(1),
+        (r.threads.main ?? 0).toFixed(1),
         e.cpu.broker === undefined ? na : e.cpu.broker.toFixed(1),
         e.cpu.loadgen!.toFixed(1),
         fmt(perCpu(e, r.size)),
@@ -344,6 +355,8 @@ interface Row {
   half: LoadResult | undefined;
   bare: LoadResult | undefined;
   spooled: number;
+  /** The edge's CPU seconds in its measured row by thread name (thread-cpu.ts). */
+  threads: Record<string, number>;
 }
 
 /** Events per second of wall time that a run got acknowledged. */

@@ -14,7 +14,9 @@
  *   with the moment the browser would have sent it as `receivedAt`, then is
  *   signed and relayed: the same rows as live traffic, in the right hours.
  */
+
 import pRetry, { AbortError } from 'p-retry';
+import { createBotJudge } from '../../edge/pipeline/bot-agent.ts';
 import { enrichEvents } from '../../edge/pipeline/enrich-events.ts';
 import { incomingEventSchema } from '../../edge/pipeline/event-schema.ts';
 import { createIpHasher } from '../../edge/pipeline/ip-hash.ts';
@@ -109,6 +111,7 @@ export async function sendRelayed(
 ): Promise<SendReport> {
   const deps = {
     parseUserAgent: createUserAgentParser(),
+    isBot: createBotJudge(),
     // Any salt: the hash only has to tell visitors apart, and these addresses are made up.
     hashIp: createIpHasher('beacon-to-hive-demo-salt'),
     newMessageId: () => crypto.randomUUID(),
