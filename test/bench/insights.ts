@@ -438,6 +438,8 @@ async function benchDuckdb(events: number, withLoad: boolean): Promise<Record<st
       metadataKey: `_catalog/bench-${process.pid}.json`,
       workDir: join(work, 'work'),
       refreshIntervalMs: 60_000,
+      // As the app's own timeout below: a query waiting for a connection is timed, not failed.
+      queryTimeoutMs: 600_000,
       materializedTables: rollupTableNames(TABLES),
     });
     try {
