@@ -78,6 +78,83 @@ describe('answers', () => {
     expect(catalog.queries).toHaveLength(2);
   });
 
+  it('runs identical requests that arrive together once, and shares the answer', async () => {
+    const { get, catalog, deps } = testApp();
+    catalog.rows = [{ cur: 1, visitors: 3, sessions: 4 }];
+    let open = () => {};
+    catalog.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const path = `/v1/insights/summary?${range}`;
+    const pending = [get(path), get(path), get(path)];
+    const other = get(`/v1/insights/summary?from=2026-11-19&to=2026-11-21`);
+    await expect.poll(() => catalog.queries.length).toBe(2);
+    open();
+    const answers = await Promise.all(pending);
+    const bodies = await Promise.all(answers.map((res) => res.text()));
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 200]);
+    expect(new Set(bodies).size).toBe(1);
+    expect(JSON.parse(bodies[0] ?? '{}').current.visitors).toBe(3);
+    expect((await other).status).toBe(200);
+    // Two statements for four requests: the three identical ones shared one.
+    expect(catalog.queries).toHaveLength(2);
+    const metrics = await deps.metrics.registry.metrics();
+    expect(metrics).toContain('insights_cache_lookups_total{query="summary",result="shared"} 2');
+    expect(metrics).toContain('insights_cache_lookups_total{query="summary",result="miss"} 2');
+  });
+
+  it('keeps a shared query running while one request still waits, and cancels it when none does', async () => {
+    const { get, catalog } = testApp();
+    let open = () => {};
+    catalog.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const path = `/v1/insights/top?${range}&dimension=country`;
+    const leaving = new AbortController();
+    const first = Promise.resolve(get(path, ACME_KEY, { signal: leaving.signal })).catch(
+      (err: unknown) => err,
+    );
+    const second = get(path);
+    await expect.poll(() => catalog.queries.length).toBe(1);
+    leaving.abort();
+    await first;
+    expect(catalog.queries[0]?.signal?.aborted).toBe(false);
+    open();
+    expect((await second).status).toBe(200);
+
+    // Everyone gone: the engine query is cancelled.
+    catalog.gate = new Promise(() => {});
+    const clients = [new AbortController(), new AbortController()];
+    const other = `/v1/insights/top?${range}&dimension=browser`;
+    const both = clients.map((client) =>
+      Promise.resolve(get(other, ACME_KEY, { signal: client.signal })).catch((err: unknown) => err),
+    );
+    await expect.poll(() => catalog.queries.length).toBe(2);
+    clients[0]?.abort();
+    expect(catalog.queries[1]?.signal?.aborted).toBe(false);
+    clients[1]?.abort();
+    await Promise.all(both);
+    expect(catalog.queries[1]?.signal?.aborted).toBe(true);
+  });
+
+  it('runs at most two raw-event queries at once, while rollup queries go straight to the engine', async () => {
+    const { get, catalog } = testApp();
+    let open = () => {};
+    catalog.gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const raw = ['country', 'browser', 'os'].map((d) =>
+      get(`/v1/insights/top?${range}&dimension=${d}&filter=country:DE`),
+    );
+    await expect.poll(() => catalog.queries.length).toBe(2);
+    const rollup = get(`/v1/insights/top?${range}&dimension=device`);
+    await expect.poll(() => catalog.queries.length).toBe(3);
+    expect(catalog.queries[2]?.sql).not.toContain('country = ?');
+    open();
+    expect((await Promise.all([...raw, rollup])).map((res) => res.status)).toEqual([200, 200, 200, 200]);
+    expect(catalog.queries).toHaveLength(4);
+  });
+
   it('answers 400 with a code and a message naming the parameter', async () => {
     const { get, catalog } = testApp();
     const res = await get(`/v1/insights/top?${range}&dimension=colour`);

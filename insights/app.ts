@@ -137,8 +137,13 @@ export function createInsightsApp(deps: InsightsDeps): Hono<AuthEnv> {
       const p = parseParams(params, queryObject(new URL(c.req.url).searchParams));
       const { range } = p;
       const result = await runner.run(
-        { name, key: JSON.stringify([project.id, p]), rangeEnd: range.to, signal: c.req.raw.signal },
-        build({ ...p, projectId: project.id }, ctx),
+        {
+          name,
+          key: JSON.stringify([project.id, ctx.rollups, p]),
+          rangeEnd: range.to,
+          signal: c.req.raw.signal,
+        },
+        () => build({ ...p, projectId: project.id }, ctx),
         { project: project.id, from: range.from.toISOString(), to: range.to.toISOString() },
       );
       return c.body(result.body, 200, {

@@ -73,6 +73,14 @@ describe('audience, visits and goals on DuckDB', () => {
     expect(names).not.toContain('Googlebot');
     const summary = await get(`/v1/insights/summary?${q}&bots=include`);
     expect(summary.body).toMatchObject(ref.expectedSummary(facts, 'acme', days));
+    // The rollup summary (session pieces merged over hours), here with a previous period that has data.
+    const second = { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
+    for (const range of [days, second]) {
+      const rolled = await get(
+        `/v1/insights/summary?from=${range.from.toISOString()}&to=${range.to.toISOString()}`,
+      );
+      expect(rolled.body).toMatchObject({ source: 'rollup', ...ref.expectedSummary(people, 'acme', range) });
+    }
   });
 
   it('narrows every endpoint by filters, all at once, reading raw events', async () => {

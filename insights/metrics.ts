@@ -43,7 +43,7 @@ export function createInsightsMetrics(
     }),
     cacheLookups: new Counter({
       name: 'insights_cache_lookups_total',
-      help: 'Result cache lookups by query and result (hit or miss)',
+      help: 'Result cache lookups by query and result: hit, miss, or shared (a miss that waits for an identical request already on the engine)',
       labelNames: ['query', 'result'],
       registers,
     }),

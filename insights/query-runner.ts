@@ -1,14 +1,21 @@
 /**
- * @module Runs a built query for a request: answers from the cache when it
- * can; otherwise on the engine, under a timeout and cancelled when the client
- * goes away, then caches the JSON body. The one place that turns engine
- * failures into the service's errors.
+ * @module Runs a query for a request: answers from the cache when it can,
+ * before the statement is even built; otherwise on the engine, under a
+ * timeout, then caches the JSON body. Identical requests that arrive while
+ * one is on the engine wait for that one (many people opening one popular
+ * dashboard run each of its queries once); the engine query is cancelled
+ * only when every request waiting for it has gone away. Queries over raw
+ * events (seconds of CPU each on a big site) run at most `rawConcurrency` at
+ * once, waiting here rather than holding an engine connection, so the
+ * rollup-served panels of every other dashboard still find one. The one
+ * place that turns engine failures into the service's errors.
  */
+import pLimit from 'p-limit';
 import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { CatalogError, PipelineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { InsightsMetrics } from './metrics.ts';
-import type { BuiltQuery, QuerySource } from './queries/query-context.ts';
+import type { BuiltQuery } from './queries/query-context.ts';
 import type { ResultCache } from './result-cache.ts';
 
 export interface QueryRunnerDeps {
@@ -17,12 +24,17 @@ export interface QueryRunnerDeps {
   metrics: InsightsMetrics;
   logger: Logger;
   timeoutMs: number;
+  /** Raw-event queries on the engine at once (default 2): the rest wait their turn here. */
+  rawConcurrency?: number;
 }
 
 export interface QueryRun {
   /** Endpoint name, for metrics and the cache key. */
   name: string;
-  /** Everything that determines the answer besides the name (project and parameters), stable across requests. */
+  /**
+   * Everything that determines the answer besides the name (project, parameters, whether rollups
+   * may answer), stable across requests.
+   */
   key: string;
   rangeEnd: Date;
   signal: AbortSignal;
@@ -31,7 +43,6 @@ export interface QueryRun {
 export interface QueryResult {
   body: string;
   cached: boolean;
-  source: QuerySource;
 }
 
 /** The engine took longer than the configured timeout. */
@@ -40,63 +51,132 @@ class QueryTimeoutError extends PipelineError {}
 class ClientClosedError extends PipelineError {}
 
 export interface QueryRunner {
+  /** `build` is called only on a cache miss that no identical request is already running. */
   run<T extends object>(
     run: QueryRun,
-    built: BuiltQuery<T>,
+    build: () => BuiltQuery<T>,
     envelope: Record<string, unknown>,
   ): Promise<QueryResult>;
 }
 
+/** One engine query and the requests waiting for it. */
+interface Flight {
+  body: Promise<string>;
+  waiting: number;
+  /** Cancels the engine query: when its last waiting request has gone away. */
+  cancel: AbortController;
+}
+
 export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
   const { catalog, cache, metrics, logger, timeoutMs } = deps;
-  return {
-    async run(run, built, envelope) {
-      const cacheKey = `${run.name}|${built.source}|${run.key}`;
-      const hit = cache.get(cacheKey);
-      metrics.cacheLookups.inc({ query: run.name, result: hit === undefined ? 'miss' : 'hit' });
-      if (hit !== undefined) return { body: hit, cached: true, source: built.source };
+  const flights = new Map<string, Flight>();
+  const rawLane = pLimit(deps.rawConcurrency ?? 2);
 
-      const timeout = AbortSignal.timeout(timeoutMs);
-      const signal = AbortSignal.any([run.signal, timeout]);
-      const stopTimer = metrics.queryDuration.startTimer({ query: run.name, source: built.source });
-      metrics.queriesInFlight.inc();
-      try {
-        // Raced against the signal too, so a catalog that cannot cancel still frees the request on time.
-        const rows = await raceAbort(
-          catalog.query(built.statement.text, [...built.statement.params], { signal }),
-          signal,
+  /** The engine side of a miss: shared by every identical request while it runs. */
+  const execute = async (
+    name: string,
+    cacheKey: string,
+    built: BuiltQuery<object>,
+    rangeEnd: Date,
+    envelope: Record<string, unknown>,
+    cancel: AbortSignal,
+  ): Promise<string> => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = AbortSignal.any([cancel, timeout]);
+    const stopTimer = metrics.queryDuration.startTimer({ query: name, source: built.source });
+    metrics.queriesInFlight.inc();
+    try {
+      // Raced against the signal too, so a catalog that cannot cancel still frees the request on time.
+      const ask = () => {
+        // Its turn may come after everyone waiting for it has left, or after the deadline.
+        if (signal.aborted) return Promise.reject(signal.reason);
+        return catalog.query(built.statement.text, [...built.statement.params], { signal });
+      };
+      const rows = await raceAbort(built.source === 'raw' ? rawLane(ask) : ask(), signal);
+      const body = JSON.stringify({ ...envelope, source: built.source, ...built.read(rows) });
+      cache.set(cacheKey, body, rangeEnd);
+      stopTimer({ outcome: 'ok' });
+      return body;
+    } catch (err: unknown) {
+      if (timeout.aborted) {
+        stopTimer({ outcome: 'timeout' });
+        throw new QueryTimeoutError(
+          `the query took longer than ${timeoutMs} ms; narrow the range or try again later`,
+          { status: 504, code: 'query_timeout', retriable: true, cause: err },
         );
-        const body = JSON.stringify({ ...envelope, source: built.source, ...built.read(rows) });
-        cache.set(cacheKey, body, run.rangeEnd);
-        stopTimer({ outcome: 'ok' });
-        return { body, cached: false, source: built.source };
+      }
+      if (cancel.aborted) {
+        stopTimer({ outcome: 'cancelled' });
+        throw new ClientClosedError('the client closed the request', {
+          status: 499,
+          code: 'client_closed',
+          cause: err,
+        });
+      }
+      stopTimer({ outcome: 'error' });
+      logger.error({ err, query: name, sql: built.statement.text }, 'insights query failed');
+      // Even an engine's "bad query" is our fault, never the client's: its parameters were validated.
+      throw new CatalogError('the query engine failed to answer; try again later', {
+        status: 502,
+        code: 'engine_error',
+        retriable: err instanceof PipelineError ? err.retriable : true,
+        cause: err,
+      });
+    } finally {
+      metrics.queriesInFlight.dec();
+    }
+  };
+
+  return {
+    async run(run, build, envelope) {
+      const cacheKey = `${run.name}|${run.key}`;
+      const hit = cache.get(cacheKey);
+      if (hit !== undefined) {
+        metrics.cacheLookups.inc({ query: run.name, result: 'hit' });
+        return { body: hit, cached: true };
+      }
+      let flight = flights.get(cacheKey);
+      metrics.cacheLookups.inc({ query: run.name, result: flight === undefined ? 'miss' : 'shared' });
+      if (flight === undefined) {
+        const cancel = new AbortController();
+        const started: Flight = {
+          body: execute(run.name, cacheKey, build(), run.rangeEnd, envelope, cancel.signal),
+          waiting: 0,
+          cancel,
+        };
+        flights.set(cacheKey, started);
+        const done = () => {
+          if (flights.get(cacheKey) === started) flights.delete(cacheKey);
+        };
+        started.body.then(done, done);
+        flight = started;
+      }
+      const shared = flight;
+      shared.waiting += 1;
+      let left = false;
+      const leave = (cancelIfLast: boolean) => {
+        if (left) return;
+        left = true;
+        shared.waiting -= 1;
+        if (cancelIfLast && shared.waiting === 0) shared.cancel.abort(run.signal.reason);
+      };
+      const onAbort = () => leave(true);
+      if (run.signal.aborted) onAbort();
+      else run.signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return { body: await raceAbort(shared.body, run.signal), cached: false };
       } catch (err: unknown) {
-        if (timeout.aborted) {
-          stopTimer({ outcome: 'timeout' });
-          throw new QueryTimeoutError(
-            `the query took longer than ${timeoutMs} ms; narrow the range or try again later`,
-            { status: 504, code: 'query_timeout', retriable: true, cause: err },
-          );
-        }
-        if (run.signal.aborted) {
-          stopTimer({ outcome: 'cancelled' });
+        if (run.signal.aborted && !(err instanceof PipelineError)) {
           throw new ClientClosedError('the client closed the request', {
             status: 499,
             code: 'client_closed',
             cause: err,
           });
         }
-        stopTimer({ outcome: 'error' });
-        logger.error({ err, query: run.name, sql: built.statement.text }, 'insights query failed');
-        // Even an engine's "bad query" is our fault, never the client's: its parameters were validated.
-        throw new CatalogError('the query engine failed to answer; try again later', {
-          status: 502,
-          code: 'engine_error',
-          retriable: err instanceof PipelineError ? err.retriable : true,
-          cause: err,
-        });
+        throw err;
       } finally {
-        metrics.queriesInFlight.dec();
+        run.signal.removeEventListener('abort', onAbort);
+        leave(false);
       }
     },
   };

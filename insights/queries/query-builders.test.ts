@@ -168,8 +168,9 @@ describe('rollup choice', () => {
     expect(q.source).toBe('rollup');
     expect(q.statement.text).toContain('FROM wh.ses_hourly WHERE');
     expect(q.statement.text).toContain(
-      'first_second - MAX(last_second) OVER (PARTITION BY cur, visitor_id ORDER BY first_second, last_second ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) <= 1800',
+      'MAX(last_second) OVER (PARTITION BY cur, visitor_id ORDER BY first_second, last_second ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS end_before',
     );
+    expect(q.statement.text).toContain('first_second - end_before > 1800');
     expect(q.statement.text).not.toContain('wh.ev ');
   });
 

@@ -15,6 +15,8 @@
  * then no event lies in between, so the raw events break there too; otherwise
  * an earlier piece's events reach within the gap of it. So merging pieces
  * gives the raw sessions, their events, page views and durations exactly.
+ * The merge is one pass of windows that share a sort, totalled directly
+ * (sessions are counted by their start and end pieces, never grouped).
  */
 import type { Row } from '../../shared/catalog/query-engine.ts';
 import { type HourRange, previousRange } from '../hour-range.ts';
@@ -59,11 +61,16 @@ export function buildSummary(input: SummaryInput, ctx: QueryContext): BuiltQuery
   if (ctx.rollups && answersFromRollups(input.audience)) {
     const pieces = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, first_second, last_second, events, pageviews FROM ${identifier(ctx.tables.sessionsHourly)} WHERE ${partitionFilter(input.projectId, scanned)}`;
     const order = sql`PARTITION BY cur, visitor_id ORDER BY first_second, last_second`;
-    // Pieces that tie on (first, last) land in one session whichever comes first, so ROWS frames are exact here.
-    const marked = sql`SELECT cur, visitor_id, first_second, last_second, events, pageviews, CASE WHEN first_second - MAX(last_second) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) <= ${gap} THEN 0 ELSE 1 END AS is_start FROM (${pieces}) p`;
-    const numbered = sql`SELECT cur, visitor_id, first_second, last_second, events, pageviews, SUM(is_start) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM (${marked}) m`;
-    const sessions = sql`SELECT cur, visitor_id, session_no, SUM(events) AS n_events, SUM(pageviews) AS n_pageviews, MAX(last_second) - MIN(first_second) AS seconds FROM (${numbered}) n GROUP BY cur, visitor_id, session_no`;
-    return { statement: totals(sessions), source: 'rollup', read };
+    // One sort for every window (they share partition and order): a piece starts a session when it
+    // starts more than the gap after the running end before it, and ends one when the next piece
+    // starts more than the gap after the running end up to it. Pieces that tie on (first, last)
+    // land in one session whichever comes first, so ROWS frames are exact here.
+    const ends = sql`SELECT cur, visitor_id, first_second, events, pageviews, MAX(last_second) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS end_before, MAX(last_second) OVER (${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS end_here, LEAD(first_second) OVER (${order}) AS next_first FROM (${pieces}) p`;
+    const marked = sql`SELECT cur, visitor_id, first_second, events, pageviews, end_here, CASE WHEN end_before IS NULL OR first_second - end_before > ${gap} THEN 1 ELSE 0 END AS is_start, CASE WHEN next_first IS NULL OR next_first - end_here > ${gap} THEN 1 ELSE 0 END AS is_end FROM (${ends}) e`;
+    // A session's length is its end piece's running end minus its start piece's first second: the
+    // running end never reaches back into an earlier session (that one ended more than the gap before).
+    const statement = sql`SELECT cur, COUNT(DISTINCT visitor_id) AS visitors, SUM(pageviews) AS pageviews, SUM(events) AS events, SUM(is_start) AS sessions, SUM(CASE WHEN is_start = 1 AND is_end = 1 AND events = 1 AND pageviews = 1 THEN 1 ELSE 0 END) AS bounces, SUM(CASE WHEN is_end = 1 THEN end_here ELSE 0 END) - SUM(CASE WHEN is_start = 1 THEN first_second ELSE 0 END) AS seconds FROM (${marked}) m GROUP BY cur`;
+    return { statement, source: 'rollup', read };
   }
   const ts = ctx.dialect.epochSeconds(identifier('event_time'));
   const rows = sql`SELECT ${atOrAfter(input.range.from)} AS cur, visitor_id, ${ts} AS ts, CASE WHEN event = ${PAGEVIEW_EVENT} THEN 1 ELSE 0 END AS is_pageview FROM ${identifier(ctx.tables.events)} WHERE ${partitionFilter(input.projectId, scanned)}${audienceFilter(input.audience)}`;
