@@ -33,7 +33,7 @@ import { SessionPool } from '../session-pool.ts';
 import { type DuckDbEngine, openDuckDbEngine } from './duckdb-engine.ts';
 import { duckdbLocation, storedLocation } from './duckdb-location.ts';
 import { type CatalogMetadata, MetadataFile, type StoredTable } from './duckdb-metadata.ts';
-import { forgetStatements, runSelect } from './duckdb-query.ts';
+import { runSelect } from './duckdb-query.ts';
 import { ReadFarm } from './duckdb-read-farm.ts';
 import { duckdbString, materializedTableSql, type SchemaGroup, viewSql } from './duckdb-views.ts';
 
@@ -116,10 +116,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     this.pool = new SessionPool({
       max: options.connections ?? 4,
       create: () => this.engine.instance.connect(),
-      destroy: async (connection) => {
-        forgetStatements(connection);
-        connection.closeSync();
-      },
+      destroy: async (connection) => connection.closeSync(),
     });
   }
 

@@ -2,14 +2,8 @@
  * @module One SELECT on a DuckDB connection: prepared, parameters bound for
  * real, interrupted when the signal aborts, rows converted to the common
  * format, failures mapped to CatalogErrors (the caller's mistakes as 400s).
- *
- * Prepared statements are kept per connection by SQL text and reused: a
- * service sends the same few statement texts with other values (insights
- * binds every value), so parsing and binding them once per connection is
- * enough. DuckDB rebinds a kept statement itself when the tables it reads
- * are replaced.
  */
-import { type DuckDBConnection, type DuckDBPreparedStatement, StatementType } from '@duckdb/node-api';
+import { type DuckDBConnection, StatementType } from '@duckdb/node-api';
 import { CatalogError } from '../../errors.ts';
 import type { Row, SqlValue } from '../query-engine.ts';
 import { bindParams, toRowValue } from './duckdb-values.ts';
@@ -19,55 +13,6 @@ export interface QuerySignals {
   signal: AbortSignal;
   /** The deadline alone, to tell a timeout from a cancellation. */
   timeout: AbortSignal;
-}
-
-/** Statements kept per connection; the least recently used beyond this are destroyed. */
-const KEPT_STATEMENTS = 64;
-const kept = new WeakMap<DuckDBConnection, Map<string, DuckDBPreparedStatement>>();
-
-async function preparedFor(connection: DuckDBConnection, sql: string): Promise<DuckDBPreparedStatement> {
-  let statements = kept.get(connection);
-  if (statements === undefined) {
-    statements = new Map();
-    kept.set(connection, statements);
-  }
-  const found = statements.get(sql);
-  if (found !== undefined) {
-    // Most recently used last.
-    statements.delete(sql);
-    statements.set(sql, found);
-    return found;
-  }
-  const prepared = await connection.prepare(sql);
-  if (prepared.statementType !== StatementType.SELECT) {
-    prepared.destroySync();
-    throw new CatalogError('Only SELECT statements can be run through query()', {
-      code: 'invalid_query',
-      status: 400,
-    });
-  }
-  statements.set(sql, prepared);
-  for (const [oldest, statement] of statements) {
-    if (statements.size <= KEPT_STATEMENTS) break;
-    statements.delete(oldest);
-    statement.destroySync();
-  }
-  return prepared;
-}
-
-/** Destroys the statements kept for a connection (before it closes). */
-export function forgetStatements(connection: DuckDBConnection): void {
-  for (const statement of kept.get(connection)?.values() ?? []) statement.destroySync();
-  kept.delete(connection);
-}
-
-/** A statement that failed is not kept: the next run prepares it afresh. */
-function dropStatement(connection: DuckDBConnection, sql: string): void {
-  const statements = kept.get(connection);
-  const statement = statements?.get(sql);
-  if (statement === undefined) return;
-  statements?.delete(sql);
-  statement.destroySync();
 }
 
 export async function runSelect(
@@ -80,9 +25,14 @@ export async function runSelect(
   const interrupt = () => connection.interrupt();
   signal.addEventListener('abort', interrupt, { once: true });
   try {
-    const prepared = await preparedFor(connection, sql);
+    const prepared = await connection.prepare(sql);
     try {
-      prepared.clearBindings();
+      if (prepared.statementType !== StatementType.SELECT) {
+        throw new CatalogError('Only SELECT statements can be run through query()', {
+          code: 'invalid_query',
+          status: 400,
+        });
+      }
       bindParams(prepared, params);
       const reader = await prepared.runAndReadAll();
       const names = reader.columnNames().map((n) => n.toLowerCase());
@@ -94,9 +44,8 @@ export async function runSelect(
         });
         return row;
       });
-    } catch (error) {
-      dropStatement(connection, sql);
-      throw error;
+    } finally {
+      prepared.destroySync();
     }
   } catch (error) {
     if (signal.aborted) throw aborted(timeout, error);
