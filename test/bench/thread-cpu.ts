@@ -6,7 +6,7 @@
  * is what says how much of the process's CPU the profile can explain.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { CLK_TCK } from './autocannon-load.ts';
+import { statCpuSeconds } from './autocannon-load.ts';
 
 /** Thread name → CPU seconds (user + system) used so far; threads that ended are not counted. */
 export function threadCpuSeconds(pid: number): Map<string, number> {
@@ -15,9 +15,7 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
       const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const seconds = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-      byName.set(name, (byName.get(name) ?? 0) + seconds);
+      byName.set(name, (byName.get(name) ?? 0) + statCpuSeconds(stat));
     } catch {
       // The thread ended between the listing and the read.
     }
