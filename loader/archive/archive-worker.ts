@@ -7,12 +7,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WarehouseLayout } from '../layout.ts';
 import { type PackedBatch, unpackBatch } from './archive-batch.ts';
-import { ArchiveStreams } from './archive-streams.ts';
+import { type ArchivedObject, ArchiveStreams } from './archive-streams.ts';
 
 export type ToArchiveWorker = { kind: 'batch'; batch: PackedBatch } | { kind: 'close' };
 export type FromArchiveWorker =
   | { kind: 'ack' }
-  | { kind: 'closed'; objects: import('./archive-streams.ts').ArchivedObject[] }
+  | { kind: 'closed'; objects: ArchivedObject[] }
   | { kind: 'error'; message: string };
 
 export interface ArchiveWorkerData {
