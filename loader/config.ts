@@ -119,6 +119,8 @@ export const loaderConfigSchema = z
     uploadConcurrency: z.number().int().positive().default(4),
     readConcurrency: z.number().int().positive().default(4),
     convertConcurrency: z.number().int().positive().default(2),
+    /** Parse workers beside the loader's thread (loader/README.md, "Benchmark"); 0: none. */
+    parseThreads: z.number().int().min(0).max(16).default(1),
     /** Every consumed message kept raw, compressed, per hour (archive/): off for operators who back up the topic elsewhere. */
     archive: z.boolean().default(true),
     compaction: compactionConfigSchema,
@@ -165,6 +167,7 @@ export function settingsOf(config: LoaderConfig): LoaderSettings {
     uploadConcurrency: config.uploadConcurrency,
     readConcurrency: config.readConcurrency,
     convertConcurrency: config.convertConcurrency,
+    parseThreads: config.parseThreads,
     archive: config.archive,
     rollupLockWaitMs: config.scaleOut.rollupLockWaitSeconds * 1000,
     compaction: {

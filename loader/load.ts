@@ -18,6 +18,7 @@ import { crashIfAt, type LoaderDeps, layoutOf, stateNameOf } from './loader-deps
 import { LoaderState, newRunResult, type PendingManifest, type RunResult } from './loader-state.ts';
 import { acquireLock, type HeldLock } from './object-store-lock.ts';
 import { type LoaderDuckDb, lazyLoaderDuckDb } from './parquet/loader-duckdb.ts';
+import { ParsePool } from './parse/parse-pool.ts';
 import { settlePending } from './repair.ts';
 import { type ConsumeResult, consumeRanges, type DeadLetter } from './steps/consume.ts';
 import { Deduplicator } from './steps/dedup.ts';
@@ -119,6 +120,7 @@ export async function load(
     sortEvents: settings.sortEvents,
   });
   let archive: ArchiveWriter | undefined;
+  let parser: ParsePool | undefined;
   try {
     steps.enter('plan');
     const settled = await settlePending(deps, state, duckdb, spec.command);
@@ -145,6 +147,9 @@ export async function load(
       spec.command === 'run' && settings.archive !== false
         ? new ArchiveWriter({ dir, layout: layoutOf(deps), topic: settings.topic })
         : undefined;
+    // A transform is a function: it cannot cross to a thread, so its loads parse on this one.
+    const parseThreads = settings.parseThreads ?? 1;
+    parser = parseThreads > 0 && !deps.transform ? new ParsePool({ threads: parseThreads }) : undefined;
     steps.enter('consume');
     const consumed = await consumeRanges(deps, {
       ranges,
@@ -154,7 +159,9 @@ export async function load(
       ...(spec.onlyHours ? { onlyHours: spec.onlyHours } : {}),
       ...(archive ? { archive } : {}),
       ...(spec.refuse ? { refuse: spec.refuse } : {}),
+      ...(parser ? { parser } : {}),
     });
+    await parser?.close();
     await buckets.closeAll();
     const archived = (await archive?.close()) ?? [];
     crashIfAt(deps, 'after-write');
@@ -202,6 +209,7 @@ export async function load(
       };
     }
   } finally {
+    await parser?.close();
     await archive?.destroy(); // the thread of a failed load (a finished one has ended it already)
     await duckdb.close();
     await rm(dir, { recursive: true, force: true });

@@ -39,6 +39,11 @@ export interface LoaderSettings {
   readConcurrency: number;
   /** NDJSON buckets converted to Parquet at once (DuckDB works beside the JavaScript thread). */
   convertConcurrency: number;
+  /**
+   * Threads that parse, map and serialise messages (parse/parse-pool.ts); 0: the loader's own
+   * thread does it. Absent: 1. A load with a transform always uses its own thread.
+   */
+  parseThreads?: number;
   /** Keep every consumed message in the raw archive (archive/); absent: on. */
   archive?: boolean;
   /** Closed hours rewritten into few large sorted files (compaction/); absent: the defaults. */

@@ -33,7 +33,8 @@ interface Bucket {
   firstOffset: number;
   rows: number;
   path: string;
-  pending: string[];
+  /** NDJSON lines (newline included) not yet on disk: text, or UTF-8 from the parse workers. */
+  pending: (string | Uint8Array)[];
   pendingChars: number;
   hashes: HashList;
 }
@@ -44,7 +45,7 @@ export interface HourBucketsOptions {
   maxRowsPerFile: number;
   /** Conversions to Parquet running at once; appends wait when this many are in flight. */
   convertConcurrency?: number;
-  /** Characters buffered per bucket before they go to disk. */
+  /** Characters (or bytes) buffered per bucket before they go to disk. */
   flushChars?: number;
 }
 
@@ -64,6 +65,17 @@ export class HourBuckets {
   }
 
   async append(hour: Hour, partition: number, offset: number, row: EventRow, hash: Hash64): Promise<void> {
+    await this.appendLine(hour, partition, offset, `${JSON.stringify(row)}\n`, hash);
+  }
+
+  /** A row already serialised: its NDJSON line with its newline, as text or UTF-8. */
+  async appendLine(
+    hour: Hour,
+    partition: number,
+    offset: number,
+    line: string | Uint8Array,
+    hash: Hash64,
+  ): Promise<void> {
     const id = `${hour}:${partition}`;
     let bucket = this.#open.get(id);
     if (!bucket) {
@@ -79,9 +91,8 @@ export class HourBuckets {
       };
       this.#open.set(id, bucket);
     }
-    const line = JSON.stringify(row);
     bucket.pending.push(line);
-    bucket.pendingChars += line.length + 1;
+    bucket.pendingChars += line.length;
     bucket.rows++;
     bucket.hashes.push(hash);
     if (bucket.pendingChars >= (this.#options.flushChars ?? 1 << 20)) await this.#flushBuffer(bucket);
@@ -104,10 +115,15 @@ export class HourBuckets {
 
   async #flushBuffer(bucket: Bucket): Promise<void> {
     if (bucket.pending.length === 0) return;
-    const text = `${bucket.pending.join('\n')}\n`;
+    const pending = bucket.pending;
     bucket.pending = [];
     bucket.pendingChars = 0;
-    await appendFile(bucket.path, text);
+    await appendFile(
+      bucket.path,
+      pending.every((p) => typeof p === 'string')
+        ? pending.join('')
+        : Buffer.concat(pending.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))),
+    );
   }
 
   /**
