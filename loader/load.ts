@@ -149,7 +149,10 @@ export async function load(
         : undefined;
     // A transform is a function: it cannot cross to a thread, so its loads parse on this one.
     const parseThreads = settings.parseThreads ?? 1;
-    parser = parseThreads > 0 && !deps.transform ? new ParsePool({ threads: parseThreads }) : undefined;
+    parser = parseThreads > 0 && !deps.transform ? new ParsePool({
+            threads: parseThreads,
+            ...(settings.parseHeapMb ? { maxOldGenerationSizeMb: settings.parseHeapMb } : {}),
+          }) : undefined;
     steps.enter('consume');
     const consumed = await consumeRanges(deps, {
       ranges,

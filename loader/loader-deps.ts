@@ -44,6 +44,8 @@ export interface LoaderSettings {
    * thread does it. Absent: 1. A load with a transform always uses its own thread.
    */
   parseThreads?: number;
+  /** A cap on each parse thread's V8 heap (MB; resourceLimits): past it the thread dies and the load fails. */
+  parseHeapMb?: number;
   /** Keep every consumed message in the raw archive (archive/); absent: on. */
   archive?: boolean;
   /** Closed hours rewritten into few large sorted files (compaction/); absent: the defaults. */

@@ -31,9 +31,7 @@ interface Slot {
 
 export interface ParsePoolOptions {
   threads: number;
-  /** The worker's module: tests hand in one that fails. */
-  workerUrl?: URL;
-  /** V8 heap limits of each thread (resourceLimits). */
+  /** A cap on each thread's V8 heap (resourceLimits); at least 16 (below, V8 cannot even start one). */
   maxOldGenerationSizeMb?: number;
 }
 
@@ -44,7 +42,7 @@ export class ParsePool {
   #closed = false;
 
   constructor(options: ParsePoolOptions) {
-    const url = options.workerUrl ?? new URL('./parse-worker.ts', import.meta.url);
+    const url = new URL('./parse-worker.ts', import.meta.url);
     this.#slots = Array.from({ length: Math.max(1, options.threads) }, () => {
       const worker = new Worker(url, {
         // The loader's thread's stack (Node's default, ≈1 MB), not a worker's 4 MB: a message too
@@ -52,7 +50,7 @@ export class ParsePool {
         resourceLimits: {
           stackSizeMb: 1,
           ...(options.maxOldGenerationSizeMb
-            ? { maxOldGenerationSizeMb: options.maxOldGenerationSizeMb }
+            ? { maxOldGenerationSizeMb: Math.max(16, options.maxOldGenerationSizeMb) }
             : {}),
         },
       });
@@ -68,7 +66,6 @@ export class ParsePool {
       worker.on('exit', (code) => {
         if (!this.#closed) this.#fail(slot, new Error(`parse worker exited (${code})`));
       });
-      worker.unref();
       return slot;
     });
   }
