@@ -149,10 +149,13 @@ export async function load(
         : undefined;
     // A transform is a function: it cannot cross to a thread, so its loads parse on this one.
     const parseThreads = settings.parseThreads ?? 1;
-    parser = parseThreads > 0 && !deps.transform ? new ParsePool({
+    parser =
+      parseThreads > 0 && !deps.transform
+        ? new ParsePool({
             threads: parseThreads,
             ...(settings.parseHeapMb ? { maxOldGenerationSizeMb: settings.parseHeapMb } : {}),
-          }) : undefined;
+          })
+        : undefined;
     steps.enter('consume');
     const consumed = await consumeRanges(deps, {
       ranges,
