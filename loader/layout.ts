@@ -87,6 +87,11 @@ export class WarehouseLayout {
     return `part-${n}.parquet`;
   }
 
+  /** Whether a file name (no directory) is one compaction wrote. */
+  isCompactedFileName(name: string): boolean {
+    return /^part-\d+\.parquet$/.test(name);
+  }
+
   /** Parses a data file name back; null for anything else. */
   parseDataFileName(name: string): { topic: string; partition: number; firstOffset: number } | null {
     const m = /^(.+)-(\d+)-(\d+)\.parquet$/.exec(name);

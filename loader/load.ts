@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { ConsumedMessage } from '../shared/bus/bus.ts';
 import { ArchiveWriter, uploadArchive } from './archive/archive-writer.ts';
 import type { Hour } from './layout.ts';
-import { crashIfAt, type LoaderDeps, layoutOf, stateNameOf } from './loader-deps.ts';
+import { crashIfAt, hotFilesSorted, type LoaderDeps, layoutOf, stateNameOf } from './loader-deps.ts';
 import { LoaderState, newRunResult, type PendingManifest, type RunResult } from './loader-state.ts';
 import { acquireLock, type HeldLock } from './object-store-lock.ts';
 import { type LoaderDuckDb, lazyLoaderDuckDb } from './parquet/loader-duckdb.ts';
@@ -117,7 +117,7 @@ export async function load(
     threads: settings.duckdbThreads,
     tempDir: dir,
     rowGroupSize: settings.rowGroupSize,
-    sortEvents: settings.sortEvents,
+    sortEvents: hotFilesSorted(settings),
   });
   let archive: ArchiveWriter | undefined;
   let parser: ParsePool | undefined;

@@ -78,6 +78,17 @@ export const DEFAULT_COMPACTION: CompactionSettings = {
   maxHoursPerPass: 48,
 };
 
+/**
+ * Whether a load sorts each file it writes. With compaction on, an hour's hot
+ * files live only until it closes and compaction sorts the whole hour then,
+ * so they are written in bus order: the sort was ≈2–3× the conversion's CPU
+ * and most of its memory (loader/README.md, "Memory"). `sortEvents` then
+ * holds for every closed hour; with compaction off it holds for every file.
+ */
+export function hotFilesSorted(settings: Pick<LoaderSettings, 'sortEvents' | 'compaction'>): boolean {
+  return settings.sortEvents && !(settings.compaction ?? DEFAULT_COMPACTION).enabled;
+}
+
 /** Where a test (or an operator chasing a bug) makes the loader die: SIGKILL, no cleanup. */
 export const CRASH_POINTS = [
   'after-write',

@@ -24,6 +24,7 @@ import {
   type CompactionSettings,
   crashIfAt,
   DEFAULT_COMPACTION,
+  hotFilesSorted,
   type LoaderDeps,
   layoutOf,
   stateNameOf,
@@ -125,7 +126,16 @@ export async function compactHours(
         if (picks.length >= settings.maxHoursPerPass) break;
         const from = await state.eventsLocation(hour);
         const files = await dataFilesWithSizes(deps, from);
-        if (files.length <= 1) {
+        // One file is already compact when compaction wrote it, or when every load sorts its files;
+        // a single hot file in bus order (compaction on: hotFilesSorted) still needs its sort.
+        const single = files[0];
+        if (
+          files.length === 0 ||
+          (single !== undefined &&
+            files.length === 1 &&
+            (hotFilesSorted(deps.settings) ||
+              layout.isCompactedFileName(single.key.slice(single.key.lastIndexOf('/') + 1))))
+        ) {
           settledHours.push(hour);
           result.alreadyCompact++;
           continue;
