@@ -197,27 +197,26 @@ async function consumePartition(
     const usePool = parser !== undefined && deps.transform === undefined;
     const ahead: { messages: ConsumedMessage[]; parsed: Promise<ParsedBatch> }[] = [];
     let going = true;
-    try {
-      for await (const batch of deps.bus.read(deps.settings.topic, range.partition, range.from, range.to)) {
-        if (!usePool) {
-          going = await takeBatch(batch, undefined);
-        } else {
-          ahead.push({ messages: batch, parsed: parser.parse(batch) });
-          if (ahead.length >= PARSE_DEPTH) {
-            const next = ahead.shift() as (typeof ahead)[number];
-            going = await takeBatch(next.messages, await next.parsed);
-          }
+    for await (const batch of deps.bus.read(deps.settings.topic, range.partition, range.from, range.to)) {
+      if (!usePool) {
+        going = await takeBatch(batch, undefined);
+      } else {
+        const parsed = parser.parse(batch);
+        // Handled when its turn comes; a thread that dies rejects every batch ahead at once.
+        parsed.catch(() => {});
+        ahead.push({ messages: batch, parsed });
+        if (ahead.length >= PARSE_DEPTH) {
+          const next = ahead.shift() as (typeof ahead)[number];
+          going = await takeBatch(next.messages, await next.parsed);
         }
-        if (!going) break;
       }
-      while (going && ahead.length > 0) {
-        const next = ahead.shift() as (typeof ahead)[number];
-        going = await takeBatch(next.messages, await next.parsed);
-      }
-    } finally {
-      // Batches parsed past where `until` stopped (or a failure) are not taken.
-      for (const rest of ahead) rest.parsed.catch(() => {});
+      if (!going) break;
     }
+    while (going && ahead.length > 0) {
+      const next = ahead.shift() as (typeof ahead)[number];
+      going = await takeBatch(next.messages, await next.parsed);
+    }
+    // Batches parsed past where `until` stopped are dropped untaken.
   }
   await buckets.closePartition(range.partition);
   return end;
