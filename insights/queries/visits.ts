@@ -58,25 +58,29 @@ export function buildVisits(input: VisitsInput, ctx: QueryContext): BuiltQuery<V
   };
 }
 
+/** What a dimension reads of a piece: the second of its first or last page view, and the value there. */
+const PIECE_COLUMNS: Record<VisitDimension, { second: string; value: string; edge: 'MIN' | 'MAX' }> = {
+  source: { second: 'entry_second', value: 'entry_source', edge: 'MIN' },
+  entry_page: { second: 'entry_second', value: 'entry_page', edge: 'MIN' },
+  exit_page: { second: 'exit_second', value: 'exit_page', edge: 'MAX' },
+};
+
 /** Sessions merged from sessions_hourly's pieces; a row with `stale` 1 says some piece predates the columns. */
 function rolledUpVisits(input: VisitsInput, ctx: QueryContext): BuiltQuery<VisitsAnswer> {
   const gap = integerLiteral(SESSION_GAP_SECONDS);
-  const pieces = sql`SELECT visitor_id, first_second, last_second, entry_second, entry_source, entry_page, exit_second, exit_page, CASE WHEN pageviews > 0 AND entry_second IS NULL THEN 1 ELSE 0 END AS stale FROM ${identifier(ctx.tables.sessionsHourly)} WHERE ${partitionFilter(input.projectId, input.range)}`;
+  const read = PIECE_COLUMNS[input.dimension];
+  const edge = read.edge === 'MIN' ? sql`MIN(pv_second)` : sql`MAX(pv_second)`;
+  const pieces = sql`SELECT visitor_id, first_second, last_second, ${identifier(read.second)} AS pv_second, ${identifier(read.value)} AS pv_value, CASE WHEN pageviews > 0 AND entry_second IS NULL THEN 1 ELSE 0 END AS stale FROM ${identifier(ctx.tables.sessionsHourly)} WHERE ${partitionFilter(input.projectId, input.range)}`;
   // A piece starts a session when it starts more than the gap after every piece before it has
   // ended (summary.ts says why that is the raw rule). Pieces starting in the same second are
   // peers: the ROWS frame gives at most the first of them a start, and the RANGE sum numbers
   // them all alike, whichever order either window put them in.
-  const ends = sql`SELECT visitor_id, first_second, entry_second, entry_source, entry_page, exit_second, exit_page, stale, MAX(last_second) OVER (PARTITION BY visitor_id ORDER BY first_second, last_second ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS end_before FROM (${pieces}) p`;
-  const marked = sql`SELECT visitor_id, first_second, entry_second, entry_source, entry_page, exit_second, exit_page, stale, CASE WHEN end_before IS NULL OR first_second - end_before > ${gap} THEN 1 ELSE 0 END AS is_start FROM (${ends}) e`;
-  const numbered = sql`SELECT visitor_id, entry_second, entry_source, entry_page, exit_second, exit_page, stale, SUM(is_start) OVER (PARTITION BY visitor_id ORDER BY first_second RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM (${marked}) m`;
-  const bounded = sql`SELECT visitor_id, session_no, entry_second, entry_source, entry_page, exit_second, exit_page, stale, MIN(entry_second) OVER (PARTITION BY visitor_id, session_no) AS first_pv, MAX(exit_second) OVER (PARTITION BY visitor_id, session_no) AS last_pv FROM (${numbered}) n`;
-  const pick =
-    input.dimension === 'source'
-      ? sql`MIN(CASE WHEN entry_second = first_pv THEN entry_source END)`
-      : input.dimension === 'entry_page'
-        ? sql`MIN(CASE WHEN entry_second = first_pv THEN entry_page END)`
-        : sql`MIN(CASE WHEN exit_second = last_pv THEN exit_page END)`;
-  const visits = sql`SELECT visitor_id, MAX(stale) AS stale, ${pick} AS dim_value FROM (${bounded}) b WHERE first_pv IS NOT NULL OR stale = 1 GROUP BY visitor_id, session_no`;
+  const ends = sql`SELECT visitor_id, first_second, pv_second, pv_value, stale, MAX(last_second) OVER (PARTITION BY visitor_id ORDER BY first_second, last_second ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS end_before FROM (${pieces}) p`;
+  const marked = sql`SELECT visitor_id, first_second, pv_second, pv_value, stale, CASE WHEN end_before IS NULL OR first_second - end_before > ${gap} THEN 1 ELSE 0 END AS is_start FROM (${ends}) e`;
+  const numbered = sql`SELECT visitor_id, pv_second, pv_value, stale, SUM(is_start) OVER (PARTITION BY visitor_id ORDER BY first_second RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM (${marked}) m`;
+  // The session's first (last) page-view second, and the smallest value of its pieces at it.
+  const bounded = sql`SELECT visitor_id, session_no, pv_second, pv_value, stale, ${edge} OVER (PARTITION BY visitor_id, session_no) AS edge_second FROM (${numbered}) n`;
+  const visits = sql`SELECT visitor_id, MAX(stale) AS stale, MIN(CASE WHEN pv_second = edge_second THEN pv_value END) AS dim_value FROM (${bounded}) b WHERE edge_second IS NOT NULL OR stale = 1 GROUP BY visitor_id, session_no`;
   // Stale sessions form their own group, sorted first so that LIMIT keeps it.
   const statement = sql`SELECT stale, dim_value AS dim_value, COUNT(*) AS visits, COUNT(DISTINCT visitor_id) AS visitors FROM (${visits}) v WHERE dim_value IS NOT NULL OR stale = 1 GROUP BY stale, dim_value ORDER BY stale DESC, visitors DESC, visits DESC, dim_value ASC LIMIT ${integerLiteral(input.limit)}`;
   return { statement, source: 'rollup', read: (rows) => readVisits(input.dimension, rows) };
