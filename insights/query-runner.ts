@@ -85,7 +85,8 @@ export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
   ): Promise<string> => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = AbortSignal.any([cancel, timeout]);
-    // The source label is set when the query ends: a rollup query may hand over to its fallback.
+    // The source label is set when the query ends (a rollup query may hand over to its fallback),
+    // before the outcome, so the series print their labels in the order they always had.
     let used = built;
     const stopTimer = metrics.queryDuration.startTimer({ query: name });
     metrics.queriesInFlight.inc();
@@ -106,25 +107,25 @@ export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
       }
       const body = JSON.stringify({ ...envelope, source: used.source, ...used.read(rows) });
       cache.set(cacheKey, body, rangeEnd);
-      stopTimer({ outcome: 'ok', source: used.source });
+      stopTimer({ source: used.source, outcome: 'ok' });
       return body;
     } catch (err: unknown) {
       if (timeout.aborted) {
-        stopTimer({ outcome: 'timeout', source: used.source });
+        stopTimer({ source: used.source, outcome: 'timeout' });
         throw new QueryTimeoutError(
           `the query took longer than ${timeoutMs} ms; narrow the range or try again later`,
           { status: 504, code: 'query_timeout', retriable: true, cause: err },
         );
       }
       if (cancel.aborted) {
-        stopTimer({ outcome: 'cancelled', source: used.source });
+        stopTimer({ source: used.source, outcome: 'cancelled' });
         throw new ClientClosedError('the client closed the request', {
           status: 499,
           code: 'client_closed',
           cause: err,
         });
       }
-      stopTimer({ outcome: 'error', source: used.source });
+      stopTimer({ source: used.source, outcome: 'error' });
       logger.error({ err, query: name, sql: used.statement.text }, 'insights query failed');
       // Even an engine's "bad query" is our fault, never the client's: its parameters were validated.
       throw new CatalogError('the query engine failed to answer; try again later', {
