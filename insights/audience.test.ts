@@ -5,23 +5,34 @@
  * JS from the seeded facts (fixtures/reference-answers.ts). The same cases
  * run on HiveServer2 in engines.integration.test.ts.
  */
+import { mkdtemp, readdir, rename } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Catalog } from '../shared/catalog/catalog.ts';
+import { DuckDbCatalog } from '../shared/catalog/duckdb/duckdb-catalog.ts';
 import { createLogger } from '../shared/logger.ts';
+import { DirObjectStore } from '../shared/object-store/dir/dir-object-store.ts';
 import { createInsightsApp } from './app.ts';
 import { duckdbWarehouse, type EngineWarehouse, newRunId } from './fixtures/engine-warehouses.ts';
 import * as ref from './fixtures/reference-answers.ts';
 import { seededTraffic } from './fixtures/seeded-traffic.ts';
+import { visitEdgeCases } from './fixtures/visit-edge-cases.ts';
 import { createInsightsMetrics } from './metrics.ts';
 import { createProjectRegistry } from './projects.ts';
 import { createResultCache, DEFAULT_CACHE_OPTIONS } from './result-cache.ts';
 
-const facts = seededTraffic({
-  seed: 777,
-  start: new Date('2026-11-20T00:00:00Z'),
-  hours: 48,
-  projects: ['acme', 'beta'],
-  visitorsPerProject: 60,
-});
+const facts = [
+  ...seededTraffic({
+    seed: 777,
+    start: new Date('2026-11-20T00:00:00Z'),
+    hours: 48,
+    projects: ['acme', 'beta'],
+    visitorsPerProject: 60,
+  }),
+  ...visitEdgeCases('acme', '2026-11-21'),
+];
 const people = ref.audienceFacts(facts);
 const KEY = 'rk_audience_acme_0123456789';
 const days = { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
@@ -29,23 +40,32 @@ const q = `from=${days.from.toISOString()}&to=${days.to.toISOString()}`;
 
 describe('audience, visits and goals on DuckDB', () => {
   let warehouse: EngineWarehouse;
-  let get: (path: string) => Promise<{ status: number; body: Record<string, unknown> }>;
+  type Get = (path: string) => Promise<{ status: number; body: Record<string, unknown> }>;
+  let get: Get;
+  /** The same app with rollups off: raw events answer everything. */
+  let getRaw: Get;
 
-  beforeAll(async () => {
-    warehouse = await duckdbWarehouse(facts, newRunId('audience'));
+  const appOver = (catalog: Catalog, rollups: boolean): Get => {
     const app = createInsightsApp({
-      catalog: warehouse.catalog,
+      catalog,
       dialect: warehouse.dialect,
       tables: warehouse.tables,
       projects: createProjectRegistry([{ id: 'acme', readKeys: [KEY] }]),
       cache: createResultCache(DEFAULT_CACHE_OPTIONS),
       metrics: createInsightsMetrics({ processMetrics: false }),
       logger: createLogger('insights-audience', 'silent'),
+      rollups,
     });
-    get = async (path) => {
+    return async (path) => {
       const res = await app.request(path, { headers: { authorization: `Bearer ${KEY}` } });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
+  };
+
+  beforeAll(async () => {
+    warehouse = await duckdbWarehouse(facts, newRunId('audience'));
+    get = appOver(warehouse.catalog, true);
+    getRaw = appOver(warehouse.catalog, false);
   });
 
   afterAll(async () => {
@@ -119,6 +139,108 @@ describe('audience, visits and goals on DuckDB', () => {
     for (const dimension of ['entry_page', 'exit_page'] as const) {
       const answer = await get(`/v1/insights/visits?${q}&dimension=${dimension}&limit=20`);
       expect(answer.body).toMatchObject(ref.expectedVisits(people, 'acme', days, dimension, 20));
+    }
+  });
+
+  it('answers visits from the rollup exactly as from raw events, across hours, ties and late events', async () => {
+    // Whole days, single hours and ranges that cut the edge cases' visits (2026-11-21) apart.
+    const ranges = [
+      days,
+      { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') },
+      { from: new Date('2026-11-21T11:00:00Z'), to: new Date('2026-11-21T18:00:00Z') },
+      { from: new Date('2026-11-21T15:00:00Z'), to: new Date('2026-11-21T16:00:00Z') },
+      { from: new Date('2026-11-21T12:00:00Z'), to: new Date('2026-11-21T14:00:00Z') },
+    ];
+    const edge = ref.audienceFacts(visitEdgeCases('acme', '2026-11-21'));
+    for (const range of ranges) {
+      const rq = `from=${range.from.toISOString()}&to=${range.to.toISOString()}`;
+      for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
+        const path = `/v1/insights/visits?${rq}&dimension=${dimension}&limit=100`;
+        const rolled = await get(path);
+        const raw = await getRaw(path);
+        expect(rolled.body, path).toMatchObject({
+          source: 'rollup',
+          ...ref.expectedVisits(people, 'acme', range, dimension, 100),
+        });
+        expect(raw.body.source, path).toBe('raw');
+        expect(rolled.body.rows, path).toEqual(raw.body.rows);
+      }
+    }
+    // The edge cases alone, in the plain-JS reference, as written in visit-edge-cases.ts.
+    const day = { from: new Date('2026-11-21T00:00:00Z'), to: new Date('2026-11-22T00:00:00Z') };
+    const only = (dimension: 'source' | 'entry_page' | 'exit_page') =>
+      Object.fromEntries(
+        ref
+          .expectedVisits(edge, 'acme', day, dimension, 100)
+          .rows.map((r) => [r.value ?? 'direct', r.visits]),
+      );
+    expect(only('entry_page')).toEqual({
+      '/a': 1,
+      '/y': 1,
+      '/blog': 1,
+      '/one': 1,
+      '/x1': 1,
+      '/late': 1,
+      '/after': 1,
+    });
+    expect(only('exit_page')).toEqual({
+      '/b': 1,
+      '/p': 1,
+      '/blog': 1,
+      '/two': 1,
+      '/x3': 1,
+      '/on-time': 1,
+      '/after': 1,
+    });
+    expect(only('source')).toEqual({
+      'www.google.com': 2,
+      'news.ycombinator.com': 1,
+      direct: 2,
+      't.co': 1,
+      'duckduckgo.com': 1,
+    });
+  });
+
+  it('answers visits from raw events while hours of the rollup predate its per-visit columns', async () => {
+    // A warehouse loaded before the columns existed: one hour's sessions_hourly object rewritten
+    // without them, read by a freshly opened catalog (as a restarted insights would).
+    const root = warehouse.storeRoot ?? '';
+    const [file] = (await readdir(root, { recursive: true })).filter(
+      (name) => name.includes('sessions_hourly/dt=2026-11-21/hour=15/') && name.endsWith('.parquet'),
+    );
+    expect(file).toBeDefined();
+    const path = join(root, file ?? '');
+    const db = await DuckDBInstance.create(':memory:');
+    const connection = await db.connect();
+    await connection.run(
+      `COPY (SELECT project_id, visitor_id, first_second, last_second, events, pageviews FROM read_parquet('${path}')) TO '${path}.old' (FORMAT parquet)`,
+    );
+    connection.closeSync();
+    db.closeSync();
+    await rename(`${path}.old`, path);
+    const catalog = await DuckDbCatalog.create({
+      store: new DirObjectStore({ root }),
+      workDir: await mkdtemp(join(tmpdir(), 'audience-old-')),
+      refreshIntervalMs: 0,
+    });
+    try {
+      const old = appOver(catalog, true);
+      const rq = `from=2026-11-21T14:00:00Z&to=2026-11-21T17:00:00Z`;
+      const range = { from: new Date('2026-11-21T14:00:00Z'), to: new Date('2026-11-21T17:00:00Z') };
+      for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
+        const answer = await old(`/v1/insights/visits?${rq}&dimension=${dimension}&limit=100`);
+        expect(answer.body).toMatchObject({
+          source: 'raw',
+          ...ref.expectedVisits(people, 'acme', range, dimension, 100),
+        });
+      }
+      // Ranges without the old hour are still answered by the rollup.
+      const later = await old(
+        `/v1/insights/visits?from=2026-11-21T18:00:00Z&to=2026-11-21T20:00:00Z&dimension=source`,
+      );
+      expect(later.body.source).toBe('rollup');
+    } finally {
+      await catalog.close();
     }
   });
 

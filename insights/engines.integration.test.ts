@@ -17,18 +17,23 @@ import {
 } from './fixtures/engine-warehouses.ts';
 import * as ref from './fixtures/reference-answers.ts';
 import { FUNNEL, seededTraffic } from './fixtures/seeded-traffic.ts';
+import { visitEdgeCases } from './fixtures/visit-edge-cases.ts';
 import { createInsightsMetrics } from './metrics.ts';
 import { createProjectRegistry } from './projects.ts';
 import { createResultCache, DEFAULT_CACHE_OPTIONS } from './result-cache.ts';
 
 const SEED = 20261120;
-const facts = seededTraffic({
-  seed: SEED,
-  start: new Date('2026-11-20T00:00:00Z'),
-  hours: 72,
-  projects: ['acme', 'beta', 'gamma'],
-  visitorsPerProject: 70,
-});
+const facts = [
+  ...seededTraffic({
+    seed: SEED,
+    start: new Date('2026-11-20T00:00:00Z'),
+    hours: 72,
+    projects: ['acme', 'beta', 'gamma'],
+    visitorsPerProject: 70,
+  }),
+  // Visits the per-visit rollup must merge exactly: across hours, ties of one second, late events.
+  ...visitEdgeCases('acme', '2026-11-21'),
+];
 /** What the dashboard counts by default: every fact but the crawlers'. */
 const people = ref.audienceFacts(facts);
 const KEYS = { acme: 'rk_it_acme_0123456789', beta: 'rk_it_beta_0123456789' } as const;
@@ -170,11 +175,22 @@ function cases(): Case[] {
   );
   // The dashboard's audience, per-visit panels and goals.
   for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
-    add(`visits by ${dimension}`, `/v1/insights/visits?${q(days)}&dimension=${dimension}&limit=8`, {
-      ...envelope('acme', days, 'raw'),
-      ...ref.expectedVisits(people, 'acme', days, dimension, 8),
-    });
+    const path = `/v1/insights/visits?${q(days)}&dimension=${dimension}&limit=8`;
+    const expected = ref.expectedVisits(people, 'acme', days, dimension, 8);
+    add(`visits by ${dimension}`, path, { ...envelope('acme', days, 'rollup'), ...expected });
+    add(
+      `visits by ${dimension}, raw events only`,
+      path,
+      { ...envelope('acme', days, 'raw'), ...expected },
+      false,
+    );
   }
+  // A range that cuts the edge cases' visits apart at both ends.
+  const cut = { from: new Date('2026-11-21T11:00:00Z'), to: new Date('2026-11-21T18:00:00Z') };
+  add(`visits by exit page, ${q(cut)}`, `/v1/insights/visits?${q(cut)}&dimension=exit_page&limit=20`, {
+    ...envelope('acme', cut, 'rollup'),
+    ...ref.expectedVisits(people, 'acme', cut, 'exit_page', 20),
+  });
   add('goal: an event', `/v1/insights/goal?${q(days)}&event=Signed+Up`, {
     ...envelope('acme', days, 'raw'),
     ...ref.expectedGoal(people, 'acme', days, { event: 'Signed Up' }),

@@ -7,8 +7,10 @@
  * only when every request waiting for it has gone away. Queries over raw
  * events (seconds of CPU each on a big site) run at most `rawConcurrency` at
  * once, waiting here rather than holding an engine connection, so the
- * rollup-served panels of every other dashboard still find one. The one
- * place that turns engine failures into the service's errors.
+ * rollup-served panels of every other dashboard still find one. A rollup
+ * query whose rows say it cannot answer is followed by its raw fallback
+ * (`BuiltQuery.fallback`). The one place that turns engine failures into the
+ * service's errors.
  */
 import pLimit from 'p-limit';
 import type { QueryEngine } from '../shared/catalog/query-engine.ts';
@@ -83,38 +85,48 @@ export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
   ): Promise<string> => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = AbortSignal.any([cancel, timeout]);
-    const stopTimer = metrics.queryDuration.startTimer({ query: name, source: built.source });
+    // The source label is set when the query ends (a rollup query may hand over to its fallback),
+    // before the outcome, so the series print their labels in the order they always had.
+    let used = built;
+    const stopTimer = metrics.queryDuration.startTimer({ query: name });
     metrics.queriesInFlight.inc();
     try {
       // Raced against the signal too, so a catalog that cannot cancel still frees the request on time.
-      const ask = () => {
-        // Its turn may come after everyone waiting for it has left, or after the deadline.
-        if (signal.aborted) return Promise.reject(signal.reason);
-        return catalog.query(built.statement.text, [...built.statement.params], { signal });
+      const ask = (query: BuiltQuery<object>) => {
+        const once = () => {
+          // Its turn may come after everyone waiting for it has left, or after the deadline.
+          if (signal.aborted) return Promise.reject(signal.reason);
+          return catalog.query(query.statement.text, [...query.statement.params], { signal });
+        };
+        return raceAbort(query.source === 'raw' ? rawLane(once) : once(), signal);
       };
-      const rows = await raceAbort(built.source === 'raw' ? rawLane(ask) : ask(), signal);
-      const body = JSON.stringify({ ...envelope, source: built.source, ...built.read(rows) });
+      let rows = await ask(built);
+      if (built.fallback?.needed(rows)) {
+        used = built.fallback.query();
+        rows = await ask(used);
+      }
+      const body = JSON.stringify({ ...envelope, source: used.source, ...used.read(rows) });
       cache.set(cacheKey, body, rangeEnd);
-      stopTimer({ outcome: 'ok' });
+      stopTimer({ source: used.source, outcome: 'ok' });
       return body;
     } catch (err: unknown) {
       if (timeout.aborted) {
-        stopTimer({ outcome: 'timeout' });
+        stopTimer({ source: used.source, outcome: 'timeout' });
         throw new QueryTimeoutError(
           `the query took longer than ${timeoutMs} ms; narrow the range or try again later`,
           { status: 504, code: 'query_timeout', retriable: true, cause: err },
         );
       }
       if (cancel.aborted) {
-        stopTimer({ outcome: 'cancelled' });
+        stopTimer({ source: used.source, outcome: 'cancelled' });
         throw new ClientClosedError('the client closed the request', {
           status: 499,
           code: 'client_closed',
           cause: err,
         });
       }
-      stopTimer({ outcome: 'error' });
-      logger.error({ err, query: name, sql: built.statement.text }, 'insights query failed');
+      stopTimer({ source: used.source, outcome: 'error' });
+      logger.error({ err, query: name, sql: used.statement.text }, 'insights query failed');
       // Even an engine's "bad query" is our fault, never the client's: its parameters were validated.
       throw new CatalogError('the query engine failed to answer; try again later', {
         status: 502,

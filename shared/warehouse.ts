@@ -84,10 +84,27 @@ const VISITORS_HOURLY_COLUMNS: ColumnDef[] = [
 ];
 
 /**
+ * The host of an absolute URL (group 1 of a regexp_extract; '' when it does
+ * not match): how a visit's page URL is told apart from its referrer to see
+ * internal navigation (insights/queries/visits.ts, and the loader's
+ * sessions_hourly). Plain enough that DuckDB's and Hive's regexps read it alike.
+ */
+export const URL_HOST_PATTERN = '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)';
+
+/**
  * Per hour, project and visitor: one row per session piece of that hour's
  * events (split, as sessions are, where more than 30 minutes of event time
  * pass between two events, in whole seconds). Pieces of all hours of a range
  * merge into exactly the sessions the raw events give (insights/queries/summary.ts).
+ *
+ * The `entry_*` and `exit_*` columns (added after the others) are what the
+ * per-visit panels need of a piece's page views (insights/queries/visits.ts):
+ * the second of its first page view with that view's source and path, and the
+ * second of its last with its path; among page views of one second the
+ * smallest value, so a session's values are the smallest over its pieces at
+ * its first (last) second, exactly as over the raw events. NULL when the piece
+ * has no page view; a piece with page views and a NULL `entry_second` was
+ * written before the columns existed.
  */
 const SESSIONS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'project_id', type: 'STRING' },
@@ -98,6 +115,15 @@ const SESSIONS_HOURLY_COLUMNS: ColumnDef[] = [
   { name: 'events', type: 'BIGINT' },
   /** Events named '$pageview'. */
   { name: 'pageviews', type: 'BIGINT' },
+  /** Whole second of the piece's first page view. */
+  { name: 'entry_second', type: 'BIGINT' },
+  /** Its referrer host, '' for Direct / None (none, or the page's own host: internal navigation). */
+  { name: 'entry_source', type: 'STRING' },
+  /** Its page_path. */
+  { name: 'entry_page', type: 'STRING' },
+  /** Whole second of the piece's last page view, and its page_path. */
+  { name: 'exit_second', type: 'BIGINT' },
+  { name: 'exit_page', type: 'STRING' },
 ];
 
 /**

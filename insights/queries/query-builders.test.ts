@@ -8,6 +8,7 @@ import { buildRetention } from './retention.ts';
 import { buildSummary } from './summary.ts';
 import { buildTimeseries } from './timeseries.ts';
 import { buildTop } from './top.ts';
+import { buildVisits } from './visits.ts';
 
 const tables = {
   events: 'wh.ev',
@@ -52,6 +53,12 @@ function allStatements(): { name: string; statement: Statement }[] {
       statement: buildRetention({ projectId, range, event: null }, ctx).statement,
     });
     out.push({ name: `${tag} summary`, statement: buildSummary({ projectId, range }, ctx).statement });
+    for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
+      const visits = buildVisits({ projectId, range, dimension, limit: 9 }, ctx);
+      out.push({ name: `${tag} visits ${dimension}`, statement: visits.statement });
+      const fallback = visits.fallback?.query();
+      if (fallback) out.push({ name: `${tag} visits ${dimension} fallback`, statement: fallback.statement });
+    }
   }
   return out;
 }
@@ -172,6 +179,38 @@ describe('rollup choice', () => {
     );
     expect(q.statement.text).toContain('first_second - end_before > 1800');
     expect(q.statement.text).not.toContain('wh.ev ');
+  });
+
+  it('answers visits from sessions_hourly, with the raw query as the fallback for pieces without page-view columns', () => {
+    for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
+      const q = buildVisits({ projectId, range, dimension, limit: 9 }, hive);
+      expect(q.source).toBe('rollup');
+      expect(q.statement.text).toContain('FROM wh.ses_hourly WHERE');
+      expect(q.statement.text).not.toContain('wh.ev ');
+      expect(q.statement.text).toContain(
+        'CASE WHEN pageviews > 0 AND entry_second IS NULL THEN 1 ELSE 0 END AS stale',
+      );
+      expect(q.statement.text).toContain('ORDER BY stale DESC, visitors DESC');
+      const fallback = q.fallback?.query();
+      expect(fallback?.source).toBe('raw');
+      expect(fallback?.statement.text).toContain('FROM wh.ev WHERE');
+      // A stale row anywhere hands over to the fallback; rows without one are the answer.
+      expect(q.fallback?.needed([{ stale: 0, dim_value: '/', visits: 1, visitors: 1 }])).toBe(false);
+      expect(q.fallback?.needed([{ stale: 1, dim_value: null, visits: 1, visitors: 1 }])).toBe(true);
+      expect(q.read([{ stale: 0, dim_value: '', visits: 3, visitors: 2 }])).toEqual({
+        dimension,
+        rows: [{ value: null, visits: 3, visitors: 2 }],
+      });
+    }
+    const filtered = buildVisits(
+      { projectId, range, dimension: 'source', limit: 9, audience: { filters: [], includeBots: true } },
+      hive,
+    );
+    expect(filtered.source).toBe('raw');
+    expect(filtered.fallback).toBeUndefined();
+    const [, raw] = contexts(false);
+    if (!raw) throw new Error('no context');
+    expect(buildVisits({ projectId, range, dimension: 'source', limit: 9 }, raw).source).toBe('raw');
   });
 
   it('answers funnels from event_times_hourly, raw events when rollups are off', () => {

@@ -26,4 +26,10 @@ export interface BuiltQuery<T> {
   statement: Statement;
   source: QuerySource;
   read(rows: Row[]): T;
+  /**
+   * For a rollup that can tell from its own rows that it cannot answer (hours
+   * written before its columns existed): when `needed(rows)`, the runner asks
+   * `query()` (raw events) instead and answers with that.
+   */
+  fallback?: { needed(rows: Row[]): boolean; query(): BuiltQuery<T> };
 }

@@ -30,10 +30,10 @@ describe('rollups', () => {
     const ts = "TIMESTAMP '2026-11-25 09:00:00'";
     // Written before is_bot: no such column.
     await read(
-      `COPY (SELECT 'p' AS project_id, 'old-visitor' AS visitor_id, '$pageview' AS event, 'page' AS type, ${ts} AS event_time, NULL::VARCHAR AS page_path, NULL::VARCHAR AS referrer_host, NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign, NULL::VARCHAR AS country, NULL::VARCHAR AS browser, NULL::VARCHAR AS os, NULL::VARCHAR AS device) TO ${sqlString(join(dir, 'old.parquet'))} (FORMAT parquet)`,
+      `COPY (SELECT 'p' AS project_id, 'old-visitor' AS visitor_id, '$pageview' AS event, 'page' AS type, ${ts} AS event_time, NULL::VARCHAR AS page_path, NULL::VARCHAR AS page_url, NULL::VARCHAR AS referrer_host, NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign, NULL::VARCHAR AS country, NULL::VARCHAR AS browser, NULL::VARCHAR AS os, NULL::VARCHAR AS device) TO ${sqlString(join(dir, 'old.parquet'))} (FORMAT parquet)`,
     );
     await read(
-      `COPY (SELECT *, NULL::VARCHAR AS page_path, NULL::VARCHAR AS referrer_host, NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign, NULL::VARCHAR AS country, NULL::VARCHAR AS browser, NULL::VARCHAR AS os, NULL::VARCHAR AS device FROM (VALUES ('p', 'person', '$pageview', 'page', ${ts}, false), ('p', 'crawler', '$pageview', 'page', ${ts}, true), ('p', 'no-agent', 'Signed Up', 'track', ${ts}, NULL)) t(project_id, visitor_id, event, type, event_time, is_bot)) TO ${sqlString(join(dir, 'new.parquet'))} (FORMAT parquet)`,
+      `COPY (SELECT *, NULL::VARCHAR AS page_path, NULL::VARCHAR AS page_url, NULL::VARCHAR AS referrer_host, NULL::VARCHAR AS utm_source, NULL::VARCHAR AS utm_medium, NULL::VARCHAR AS utm_campaign, NULL::VARCHAR AS country, NULL::VARCHAR AS browser, NULL::VARCHAR AS os, NULL::VARCHAR AS device FROM (VALUES ('p', 'person', '$pageview', 'page', ${ts}, false), ('p', 'crawler', '$pageview', 'page', ${ts}, true), ('p', 'no-agent', 'Signed Up', 'track', ${ts}, NULL)) t(project_id, visitor_id, event, type, event_time, is_bot)) TO ${sqlString(join(dir, 'new.parquet'))} (FORMAT parquet)`,
     );
   });
 

@@ -8,7 +8,8 @@
  * of distinct visitors over a range needs them (insights/README.md says why
  * not sketches).
  */
-import { ROLLUP_DIMENSIONS, type RollupTable } from '../../shared/warehouse.ts';
+import { duckdbString } from '../../shared/catalog/duckdb/duckdb-views.ts';
+import { ROLLUP_DIMENSIONS, type RollupTable, URL_HOST_PATTERN } from '../../shared/warehouse.ts';
 
 /** The session gap of insights/queries/summary.ts, in whole seconds. */
 const SESSION_GAP_SECONDS = 30 * 60;
@@ -45,22 +46,36 @@ export function rollupSelect(table: RollupTable, source: string, by: readonly st
                      min(event_time) AS first_seen, max(event_time) AS last_seen
               FROM ${source} WHERE visitor_id IS NOT NULL
               GROUP BY ${k}project_id, visitor_id ORDER BY ${k}project_id, visitor_id`;
-    case 'sessions_hourly':
+    case 'sessions_hourly': {
       // The raw-events session rule, applied to this hour alone: a piece starts where the gap to the
       // visitor's previous event exceeds the session gap. Whole seconds truncated, as both engines do.
+      // A page view's source is Direct / None ('') without a referrer host or with the page's own.
+      const pageHost = `lower(regexp_extract(page_url, ${duckdbString(URL_HOST_PATTERN)}, 1))`;
+      const piece = `PARTITION BY ${k}project_id, visitor_id, piece`;
       return `WITH e AS (
                 SELECT ${k}project_id, visitor_id, epoch_ms(event_time) // 1000 AS ts,
-                       CASE WHEN event = '$pageview' THEN 1 ELSE 0 END AS pv FROM ${source}
+                       CASE WHEN event = '$pageview' THEN 1 ELSE 0 END AS pv, page_path,
+                       CASE WHEN referrer_host IS NULL OR referrer_host = '' OR referrer_host = ${pageHost}
+                            THEN '' ELSE referrer_host END AS src FROM ${source}
               ), m AS (
                 SELECT *, CASE WHEN ts - lag(ts) OVER (PARTITION BY ${k}project_id, visitor_id ORDER BY ts) <= ${SESSION_GAP_SECONDS}
                                THEN 0 ELSE 1 END AS is_start FROM e
               ), n AS (
                 SELECT *, sum(is_start) OVER (PARTITION BY ${k}project_id, visitor_id ORDER BY ts
                                               RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS piece FROM m
+              ), p AS (
+                SELECT *, min(CASE WHEN pv = 1 THEN ts END) OVER (${piece}) AS first_pv,
+                          max(CASE WHEN pv = 1 THEN ts END) OVER (${piece}) AS last_pv FROM n
               )
               SELECT ${k}project_id, visitor_id, min(ts)::BIGINT AS first_second, max(ts)::BIGINT AS last_second,
-                     count(*)::BIGINT AS events, sum(pv)::BIGINT AS pageviews
-              FROM n GROUP BY ${k}project_id, visitor_id, piece ORDER BY ${k}project_id, visitor_id, first_second`;
+                     count(*)::BIGINT AS events, sum(pv)::BIGINT AS pageviews,
+                     min(first_pv)::BIGINT AS entry_second,
+                     min(CASE WHEN pv = 1 AND ts = first_pv THEN src END) AS entry_source,
+                     min(CASE WHEN pv = 1 AND ts = first_pv THEN page_path END) AS entry_page,
+                     max(last_pv)::BIGINT AS exit_second,
+                     min(CASE WHEN pv = 1 AND ts = last_pv THEN page_path END) AS exit_page
+              FROM p GROUP BY ${k}project_id, visitor_id, piece ORDER BY ${k}project_id, visitor_id, first_second`;
+    }
     case 'event_times_hourly':
       // Repeats of one (visitor, event, time) change no funnel: each step takes the earliest time.
       return `SELECT DISTINCT ${k}project_id, event, visitor_id, event_time FROM ${source}

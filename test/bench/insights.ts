@@ -148,9 +148,6 @@ function dashboardRequests(from: string, to: string, interval: 'hour' | 'day'): 
   ];
 }
 
-/** Queries only raw events answer (the same statement with rollups on or off). */
-const RAW_ONLY_QUERIES = new Set<string>(['visits sources']);
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -253,7 +250,7 @@ async function measureQueries(engine: Engine, lastDay: number): Promise<Stat[]> 
     for (const [query, path] of Object.entries(queries)) {
       for (const mode of ['rollups', 'raw'] as const) {
         // The raw-only baseline over 7 days only: over 30 it takes many seconds a request.
-        if (mode === 'raw' && (RAW_ONLY_QUERIES.has(query) || !engine.raw || days !== 7)) continue;
+        if (mode === 'raw' && (!engine.raw || days !== 7)) continue;
         const ms: number[] = [];
         const deadline = performance.now() + opts.queryBudget * 1000;
         const cpu = process.cpuUsage();
@@ -399,7 +396,7 @@ async function tableSizes(catalog: QueryEngine, tables: WarehouseTables): Promis
 const TABLES: WarehouseTables = tablesSchema.parse({});
 
 /** Bump when the generator or the rollups change: cached warehouses of another version are not reused. */
-const WAREHOUSE_VERSION = 3;
+const WAREHOUSE_VERSION = 4;
 
 /** The bulk warehouse of `events` events, generated once into the bench cache and reused. */
 async function cachedWarehouse(events: number): Promise<{ dir: string; generateSeconds: number }> {
@@ -630,7 +627,7 @@ function printGoals(main: Record<string, unknown>, scaled: Record<string, unknow
     let worstGrowth = { ratio: 0, label: '' };
     for (const q of rollupStats) {
       const b = big.find((x) => x.mode === q.mode && x.query === q.query && x.days === q.days);
-      if (!b || RAW_ONLY_QUERIES.has(q.query)) continue;
+      if (!b) continue;
       const ratio = b.p95 / q.p95;
       console.log(
         `  ${String(q.days).padStart(2)} d ${q.query.padEnd(16)} p95 ${q.p95.toFixed(1).padStart(8)} ms at ${main.events} -> ${b.p95.toFixed(1).padStart(8)} ms at ${scaled.events}: ${ratio.toFixed(2)}x`,
