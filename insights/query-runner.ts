@@ -13,7 +13,7 @@
  * service's errors.
  */
 import pLimit from 'p-limit';
-import type { QueryEngine } from '../shared/catalog/query-engine.ts';
+import type { QueryEngine, Row } from '../shared/catalog/query-engine.ts';
 import { CatalogError, PipelineError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { InsightsMetrics } from './metrics.ts';
@@ -100,8 +100,18 @@ export function createQueryRunner(deps: QueryRunnerDeps): QueryRunner {
         };
         return raceAbort(query.source === 'raw' ? rawLane(once) : once(), signal);
       };
-      let rows = await ask(built);
-      if (built.fallback?.needed(rows)) {
+      let rows: Row[];
+      try {
+        rows = await ask(built);
+      } catch (err) {
+        // A table that lacks the rollup's columns altogether (an insights process upgraded before the
+        // loader's next run adds them) cannot answer either: the raw query can, exactly.
+        if (!built.fallback || signal.aborted) throw err;
+        logger.warn({ err, query: name }, 'rollup query failed; answering from raw events');
+        used = built.fallback.query();
+        rows = await ask(used);
+      }
+      if (used === built && built.fallback?.needed(rows)) {
         used = built.fallback.query();
         rows = await ask(used);
       }
