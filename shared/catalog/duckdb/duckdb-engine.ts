@@ -8,9 +8,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { CatalogError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 import { isProcessAlive } from '../../runtime/process-alive.ts';
 import { duckdbString } from './duckdb-views.ts';
 
@@ -22,6 +23,13 @@ export interface DuckDbEngineOptions {
   threads?: number;
   /** DuckDB's memory_limit, e.g. '2GB'. */
   memoryLimit?: string;
+  /**
+   * Attach a database file as `materialized` (the catalog's materialized tables):
+   * this path, kept across restarts, or `'scratch'` for one in the scratch
+   * directory that goes at close. Absent: none attached.
+   */
+  materializedFile?: string;
+  logger?: Logger;
 }
 
 export interface DuckDbEngine {
@@ -30,6 +38,8 @@ export interface DuckDbEngine {
   admin: DuckDBConnection;
   /** `<workDir>/duckdb-<pid>-<random>`, with `farm/` and `tmp/` inside. */
   scratchDir: string;
+  /** The file attached as `materialized`, null when none; `kept` when it outlives the process. */
+  materialized: { file: string; kept: boolean } | null;
   close(): Promise<void>;
 }
 
@@ -47,6 +57,7 @@ export async function openDuckDbEngine(options: DuckDbEngineOptions): Promise<Du
 
   const instance = await DuckDBInstance.create(':memory:');
   const admin = await instance.connect();
+  let materialized: DuckDbEngine['materialized'] = null;
   const settings = [
     "SET TimeZone = 'UTC'",
     'SET parquet_metadata_cache = true',
@@ -61,8 +72,12 @@ export async function openDuckDbEngine(options: DuckDbEngineOptions): Promise<Du
     'SET lock_configuration = true',
   ];
   try {
+    // Attached before the sandbox closes: ATTACH is a file-system operation it forbids.
+    if (options.materializedFile !== undefined)
+      materialized = await attachMaterialized(admin, options.materializedFile, scratchDir, options.logger);
     for (const statement of settings) await admin.run(statement);
   } catch (error) {
+    if (materialized?.kept) FILES_IN_USE.delete(materialized.file);
     admin.closeSync();
     instance.closeSync();
     await rm(scratchDir, { recursive: true, force: true });
@@ -78,12 +93,68 @@ export async function openDuckDbEngine(options: DuckDbEngineOptions): Promise<Du
     instance,
     admin,
     scratchDir,
+    materialized,
     async close() {
       admin.closeSync();
       instance.closeSync();
+      if (materialized?.kept) FILES_IN_USE.delete(materialized.file);
       await rm(scratchDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Kept files attached by an engine of this process. DuckDB's lock on a
+ * database file is a POSIX lock, which never conflicts within one process:
+ * two catalogs of one process attaching the same file would both write it.
+ */
+const FILES_IN_USE = new Set<string>();
+
+/**
+ * Attaches the materialized tables' database. A kept file that another
+ * process holds (DuckDB's lock), this process already uses, or that cannot be
+ * opened (damaged: it is only a copy of the warehouse's files) gives way to a
+ * fresh file in the scratch directory, so the catalog still starts.
+ */
+async function attachMaterialized(
+  admin: DuckDBConnection,
+  wanted: string,
+  scratchDir: string,
+  logger: Logger | undefined,
+): Promise<{ file: string; kept: boolean }> {
+  const scratchFile = join(scratchDir, 'materialized.duckdb');
+  const attach = (file: string) => admin.run(`ATTACH ${duckdbString(file)} AS materialized`);
+  if (wanted !== 'scratch') {
+    const file = resolve(wanted);
+    if (FILES_IN_USE.has(file)) {
+      logger?.warn({ file }, 'duckdb materialized file already open in this process; using a scratch copy');
+    } else {
+      await mkdir(dirname(file), { recursive: true });
+      try {
+        await attach(file);
+        FILES_IN_USE.add(file);
+        return { file, kept: true };
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (/lock/i.test(message)) {
+          logger?.warn(
+            { file, err: error },
+            'duckdb materialized file held by another process; using a scratch copy',
+          );
+        } else {
+          // A damaged file is only a cache of the warehouse: start it afresh.
+          logger?.warn({ file, err: error }, 'duckdb materialized file unreadable; recreating it');
+          await rm(file, { force: true });
+          await rm(`${file}.wal`, { force: true });
+          await attach(file);
+          FILES_IN_USE.add(file);
+          return { file, kept: true };
+        }
+      }
+    }
+  }
+  await attach(scratchFile);
+  return { file: scratchFile, kept: false };
 }
 
 async function removeDeadScratchDirs(workDir: string): Promise<void> {
