@@ -80,6 +80,11 @@ interface PartitionFiles {
 }
 
 const LISTING_CONCURRENCY = 8;
+
+/** The parent of the scratch directories when the options name none. */
+export function defaultWorkDir(): string {
+  return join(tmpdir(), 'beacon-to-hive-duckdb');
+}
 /** More than queries can ever run at once (the pool's size): a commit waits for all, a query for none but a commit. */
 const QUERY_SLOTS = 1 << 20;
 
@@ -148,7 +153,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
       resolve(d),
     );
     const engine = await openDuckDbEngine({
-      workDir: options.workDir ?? join(tmpdir(), 'beacon-to-hive-duckdb'),
+      workDir: options.workDir ?? defaultWorkDir(),
       dataDirectories,
       threads: options.threads,
       memoryLimit: options.memoryLimit,

@@ -1,7 +1,9 @@
 /**
  * @module The embedded DuckDB engine as the catalog runs it: an in-memory
  * instance in UTC, with a private scratch directory per process (read farm,
- * spill files), sandboxed to that directory and the local data directories,
+ * spill files) and, when the catalog materializes tables, their database
+ * file attached as `materialized` (kept across restarts, or in the scratch
+ * directory), sandboxed to that directory and the local data directories,
  * with extension installs off and the configuration locked, so a query built
  * badly upstream still cannot read /etc/passwd or write files. Scratch
  * directories of processes that died without closing are removed at start.
@@ -112,9 +114,10 @@ const FILES_IN_USE = new Set<string>();
 
 /**
  * Attaches the materialized tables' database. A kept file that another
- * process holds (DuckDB's lock), this process already uses, or that cannot be
- * opened (damaged: it is only a copy of the warehouse's files) gives way to a
- * fresh file in the scratch directory, so the catalog still starts.
+ * process holds (DuckDB's lock) or this process already uses gives way to a
+ * fresh file in the scratch directory, so the catalog still starts; one that
+ * cannot be opened (damaged: it is only a copy of the warehouse's files) is
+ * started afresh, or, where it cannot be written, also gives way.
  */
 async function attachMaterialized(
   admin: DuckDBConnection,
@@ -122,39 +125,51 @@ async function attachMaterialized(
   scratchDir: string,
   logger: Logger | undefined,
 ): Promise<{ file: string; kept: boolean }> {
-  const scratchFile = join(scratchDir, 'materialized.duckdb');
   const attach = (file: string) => admin.run(`ATTACH ${duckdbString(file)} AS materialized`);
   if (wanted !== 'scratch') {
     const file = resolve(wanted);
-    if (FILES_IN_USE.has(file)) {
-      logger?.warn({ file }, 'duckdb materialized file already open in this process; using a scratch copy');
-    } else {
-      await mkdir(dirname(file), { recursive: true });
-      try {
-        await attach(file);
-        FILES_IN_USE.add(file);
-        return { file, kept: true };
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (/lock/i.test(message)) {
-          logger?.warn(
-            { file, err: error },
-            'duckdb materialized file held by another process; using a scratch copy',
-          );
-        } else {
-          // A damaged file is only a cache of the warehouse: start it afresh.
-          logger?.warn({ file, err: error }, 'duckdb materialized file unreadable; recreating it');
-          await rm(file, { force: true });
-          await rm(`${file}.wal`, { force: true });
-          await attach(file);
-          FILES_IN_USE.add(file);
-          return { file, kept: true };
-        }
-      }
-    }
+    const kept = await attachKept(file, attach, logger);
+    if (kept) return { file, kept: true };
   }
+  const scratchFile = join(scratchDir, 'materialized.duckdb');
   await attach(scratchFile);
   return { file: scratchFile, kept: false };
+}
+
+async function attachKept(
+  file: string,
+  attach: (file: string) => Promise<unknown>,
+  logger: Logger | undefined,
+): Promise<boolean> {
+  if (FILES_IN_USE.has(file)) {
+    logger?.warn({ file }, 'duckdb materialized file already open in this process; using a scratch copy');
+    return false;
+  }
+  try {
+    await mkdir(dirname(file), { recursive: true });
+    await attach(file);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/lock/i.test(message)) {
+      logger?.warn(
+        { file, err: error },
+        'duckdb materialized file held by another process; using a scratch copy',
+      );
+      return false;
+    }
+    try {
+      // A damaged file is only a copy of the warehouse's files: start it afresh.
+      await rm(file, { force: true });
+      await rm(`${file}.wal`, { force: true });
+      await attach(file);
+      logger?.warn({ file, err: error }, 'duckdb materialized file unreadable; started afresh');
+    } catch (again) {
+      logger?.warn({ file, err: again }, 'duckdb materialized file cannot be written; using a scratch copy');
+      return false;
+    }
+  }
+  FILES_IN_USE.add(file);
+  return true;
 }
 
 async function removeDeadScratchDirs(workDir: string): Promise<void> {
