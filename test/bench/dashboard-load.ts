@@ -68,6 +68,8 @@ interface Load {
   firstShownMs: number;
   reloadMs: number;
   reloadShownMs: number;
+  /** Each API request of the first load with its duration in the browser, slowest first. */
+  requests: { url: string; ms: number }[];
 }
 
 const logger = createLogger('bench-dashboard', 'error');
@@ -127,13 +129,41 @@ try {
       await page.click('#key-submit');
       const firstShownMs = await settled();
       const firstMs = performance.now() - f0;
+      // Which requests the first load waited for (the browser's own timing of each).
+      const slowest = await page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.includes('/v1/insights/'))
+          .map((e) => ({
+            url: new URL(e.name).pathname + new URL(e.name).search,
+            ms: Math.round(e.duration),
+          }))
+          .sort((a, b) => b.ms - a.ms),
+      );
       const r0 = performance.now();
       await page.reload();
       const reloadShownMs = await settled();
       const reloadMs = performance.now() - r0;
-      loads.push({ mode, restart, startSeconds, firstMs, firstShownMs, reloadMs, reloadShownMs });
+      loads.push({
+        mode,
+        restart,
+        startSeconds,
+        firstMs,
+        firstShownMs,
+        reloadMs,
+        reloadShownMs,
+        requests: slowest,
+      });
       console.log(
         `${mode.padEnd(11)} load ${Math.floor(i / 2) + 1}: insights started in ${startSeconds.toFixed(1)} s (${restart ? 'restart over its rollups file' : 'fresh rollups file'}); first load of ${options.days} days ${firstMs.toFixed(0)} ms (dashboard says ${firstShownMs} ms); after a reload ${reloadMs.toFixed(0)} ms (${reloadShownMs} ms)`,
+      );
+      console.log(
+        `  slowest requests of the first load (${slowest.length}): ${slowest
+          .slice(0, 4)
+          .map(
+            (r) => `${r.url.replace(/^\/v1\/insights\//, '').replace(/[?&](from|to)=[^&]*/g, '')} ${r.ms} ms`,
+          )
+          .join(', ')}`,
       );
     } finally {
       await page.close();
