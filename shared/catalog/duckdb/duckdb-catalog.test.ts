@@ -247,6 +247,26 @@ describe('materialized tables', () => {
     });
   });
 
+  it('are refreshed while a long query of other tables runs: it neither waits for it nor holds it back', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const catalog = await open();
+      await ensure(catalog, store);
+      await put(catalog, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      const controller = new AbortController();
+      let settled = false;
+      const long = catalog
+        .query('SELECT count(*) AS n FROM range(1000000000000) a', [], { signal: controller.signal })
+        .finally(() => {
+          settled = true;
+        });
+      await put(catalog, '01', "SELECT 'a' AS project_id, 2::BIGINT AS n", 'replay');
+      expect(await rowsOf(catalog)).toEqual(['a2@01']);
+      expect(settled).toBe(false);
+      controller.abort();
+      await expect(long).rejects.toMatchObject({ code: 'cancelled' });
+    });
+  });
+
   it('keep the rows they had when a refresh fails, and try it again at the next change', async () => {
     await withStore(async ({ store, open, put }) => {
       const catalog = await open();

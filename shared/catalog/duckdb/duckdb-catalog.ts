@@ -101,6 +101,8 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   private readonly materializedTables: ReadonlySet<string>;
   /** The materialized tables' database; null when there are none. */
   private readonly materialized: MaterializedTables | null;
+  /** Matches SQL that names a materialized table (a word of it, quoted or not); null when there are none. */
+  private readonly materializedNames: RegExp | null;
   /** Where the metadata lives, part of the identity the materialized file is kept for. */
   private readonly metadataLocation: string;
 
@@ -113,7 +115,7 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   /** Per table, the farm files of the current view and of the one before (still readable by queries in flight). */
   private readonly viewGenerations = new Map<string, { current: Set<string>; previous: Set<string> }>();
   private serialTail: Promise<unknown> = Promise.resolve();
-  /** Queries take one slot each, a materialized table's commit all of them (duckdb-materialized.ts says why). */
+  /** Queries that read materialized tables take one slot each, their commits all of them (duckdb-materialized.ts says why). */
   private readonly commitGate = new Semaphore(QUERY_SLOTS);
   private closed = false;
 
@@ -134,6 +136,9 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     this.queryTimeoutMs = options.queryTimeoutMs ?? 60_000;
     this.logger = options.logger;
     this.materializedTables = new Set(options.materializedTables ?? []);
+    const names = [...this.materializedTables].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.materializedNames =
+      parts.engine.materialized && names.length > 0 ? new RegExp(`\\b(${names.join('|')})\\b`, 'i') : null;
     this.materialized = parts.engine.materialized
       ? new MaterializedTables(parts.engine.admin, (commit) =>
           this.commitGate.runExclusive(commit, QUERY_SLOTS),
@@ -238,11 +243,12 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     await this.refreshIfStale();
     const timeout = AbortSignal.timeout(this.queryTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const select = () =>
+      this.pool.use((connection) => runSelect(connection, sql, params, { signal, timeout }));
+    // Only a query that names a materialized table waits for (and holds back) a commit: a long
+    // scan of raw events must not stall every refresh, and the queries queued behind it.
     const run = () =>
-      this.commitGate.runExclusive(
-        () => this.pool.use((connection) => runSelect(connection, sql, params, { signal, timeout })),
-        1,
-      );
+      this.materializedNames?.test(sql) ? this.commitGate.runExclusive(select, 1) : select();
     try {
       return await run();
     } catch (error) {

@@ -68,12 +68,14 @@ export class MaterializedTables {
   private identity: string | null = null;
 
   /**
-   * `gate` keeps queries out while a transaction commits: DuckDB 1.5 lets a
-   * query that starts during the COMMIT of a delete plus a large sorted insert
-   * into a file-backed table see both the old rows and the new (measured: a
-   * partition counted twice in about 1 query of 100 run meanwhile; never with
-   * the commit gated). Commits take milliseconds; the copy itself runs before,
-   * with queries answering from the table as it was.
+   * `gate` keeps queries of materialized tables out while a transaction
+   * commits: with DuckDB 1.5, a query that reads a file-backed table while a
+   * transaction that deleted rows and inserted many in parallel commits can
+   * see both the old rows and the new, or part of them (measured: about 1 query
+   * in 50 run meanwhile; also when its own transaction began before the
+   * commit; never with one thread, never with the whole query kept out).
+   * Commits take milliseconds; the copy itself runs before, while queries
+   * answer from the table as it was.
    */
   constructor(admin: DuckDBConnection, gate: CommitGate) {
     this.admin = admin;
