@@ -3,9 +3,12 @@
  * process): one-machine mode, and a second engine for insights. It keeps its
  * own metastore (duckdb-metadata.ts) in the object store and answers each
  * table with a view over the partitions' Parquet files (duckdb-views.ts) read
- * through a per-process farm (duckdb-read-farm.ts). Replacing a view is one
- * catalog transaction in DuckDB, so a partition's location swaps atomically
- * for readers. Rows come back in the format of row-format.ts, as from Hive.
+ * through a per-process farm (duckdb-read-farm.ts), or, for the
+ * `materializedTables` (the rollups), with a DuckDB table in a database file
+ * refreshed one changed partition at a time (duckdb-materialized.ts).
+ * Replacing a view, like a refresh, is one transaction in DuckDB, so a
+ * partition's location swaps atomically for readers. Rows come back in the
+ * format of row-format.ts, as from Hive.
  *
  * Another process's changes (the loader's) are picked up by re-reading the
  * metadata at most every `refreshIntervalMs` before a query.
@@ -13,9 +16,10 @@
  * The engine is sandboxed (duckdb-engine.ts) and `query` runs only SELECT
  * statements (duckdb-query.ts).
  *
- * Over 300 lines: the metadata cache, refresh and view replacement are one
- * state machine that both ports read; the pieces without that state already
- * live in the duckdb-*.ts files beside it.
+ * Over 300 lines: the metadata cache, refresh, view replacement and the
+ * materialized tables' bookkeeping are one state machine that both ports
+ * read; the pieces without that state already live in the duckdb-*.ts files
+ * beside it.
  */
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
