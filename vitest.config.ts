@@ -1,9 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
-// Three tiers: `unit` needs no server; `integration` runs against the real
+// Tiers: `unit` needs no server; `integration` runs against the real
 // Kafka, S3 server and HiveServer2 that test/infra starts (and stops, if it
 // started them) in its global setup; `regions` starts its own regional Kafka
-// clusters and MirrorMaker 2, and uses the same stack's S3 server and HiveServer2.
+// clusters and MirrorMaker 2, and uses the same stack's S3 server and HiveServer2;
+// `soak` starts its own one-machine process. `npm test` (test/run-tests.sh) runs
+// the projects that need no shared server beside the ones that do.
 export default defineConfig({
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
@@ -31,11 +33,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['{edge,loader,insights,shared,test}/**/*.integration.test.ts'],
+          exclude: ['test/soak/**', '**/node_modules/**'],
           globalSetup: ['test/infra/global-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 300_000,
           // The real servers share two cores: files run one at a time.
           fileParallelism: false,
+        },
+      },
+      {
+        // Three minutes of traffic through the one-machine process on free ports and its own
+        // data directory (test/soak/README.md): no shared server, so it runs beside them.
+        test: {
+          name: 'soak',
+          include: ['test/soak/**/*.integration.test.ts'],
+          testTimeout: 420_000,
+          hookTimeout: 300_000,
         },
       },
       {
