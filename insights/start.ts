@@ -3,7 +3,11 @@
  * the app, and serves it on Node. Used by insights/node.ts and by the
  * one-machine composition, which may pass a catalog it already has.
  */
+import { createHash } from 'node:crypto';
+import { join, resolve } from 'node:path';
 import { createObjectStore, createQueryEngine } from '../shared/adapters.ts';
+import type { StoreConfig } from '../shared/adapters-config.ts';
+import { defaultWorkDir } from '../shared/catalog/duckdb/duckdb-catalog.ts';
 import type { QueryEngine } from '../shared/catalog/query-engine.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { listenOnNode } from '../shared/node-server.ts';
@@ -46,18 +50,43 @@ async function openEngine(
     return { catalog, dialect: hiveDialect };
   }
   const { store, ...catalogConfig } = engine;
-  const catalog = await createQueryEngine(catalogConfig, {
-    store: createObjectStore(store),
-    logger: logger.child({ component: 'duckdb-catalog' }),
-    queryTimeoutMs,
-    materializedTables: rollupTableNames(config.tables),
-  });
-  // Read the metadata and copy the rollups in now, before the port opens: otherwise the first
-  // dashboard to ask waits for it (seconds over thousands of files).
+  const catalog = await createQueryEngine(
+    { ...catalogConfig, memoryLimit: catalogConfig.memoryLimit ?? ROLLUPS_MEMORY_LIMIT },
+    {
+      store: createObjectStore(store),
+      logger: logger.child({ component: 'duckdb-catalog' }),
+      queryTimeoutMs,
+      materializedTables: rollupTableNames(config.tables),
+      databaseFile: rollupsFileOf(store, catalogConfig.workDir),
+    },
+  );
+  // Read the metadata and bring the rollups' file up to it now, before the port opens: otherwise
+  // the first dashboard to ask waits for it. A restart copies only the partitions changed since.
   const started = Date.now();
   await catalog.query('SELECT 1 AS ok');
-  logger.info({ ms: Date.now() - started }, 'duckdb catalog loaded, rollups materialized');
+  logger.info({ ms: Date.now() - started }, 'duckdb catalog loaded, rollups up to date');
   return { catalog, dialect: duckdbDialect };
+}
+
+/**
+ * DuckDB's memory_limit when the config sets none (DuckDB's own default is 80 % of the
+ * machine): the rollups live in a file, so the buffer pool holds what queries touch and the
+ * process stays this size however large the warehouse.
+ */
+export const ROLLUPS_MEMORY_LIMIT = '1GB';
+
+/**
+ * Where the rollups are kept across restarts when `engine.databaseFile` names no file: beside
+ * the catalog's metadata in a directory store (`_` names are hidden from the warehouse's
+ * readers, as Hive hides them), else under `workDir`, named by the bucket and prefix.
+ */
+export function rollupsFileOf(store: StoreConfig, workDir: string | undefined): string {
+  if (store.kind === 'dir') return join(resolve(store.root), '_catalog', 'insights-rollups.duckdb');
+  const id = createHash('sha256')
+    .update(`${store.endpoint ?? ''}|${store.bucket}|${store.prefix}`)
+    .digest('hex')
+    .slice(0, 16);
+  return join(workDir ?? defaultWorkDir(), `insights-rollups-${id}.duckdb`);
 }
 
 export async function startInsights(

@@ -83,6 +83,8 @@ export const duckdbCatalogConfigSchema = z.strictObject({
   memoryLimit: z.string().optional(),
   metadataKey: z.string().optional(),
   connections: z.number().int().positive().optional(),
+  /** The database file of the tables it keeps materialized (the rollups insights reads), kept across restarts; the caller's default when absent. */
+  databaseFile: z.string().optional(),
 });
 
 export const hiveCatalogConfigSchema = z.strictObject({

@@ -48,6 +48,8 @@ export interface CatalogOptions {
   queryTimeoutMs?: number;
   /** DuckDB: the tables to keep as its own sorted tables (the rollups insights reads), not views over files. */
   materializedTables?: readonly string[];
+  /** DuckDB: the file those tables are kept in across restarts when the config names none. */
+  databaseFile?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export async function createCatalog(config: CatalogConfig, options: CatalogOptio
   }
   if (!store) throw new Error('the DuckDB catalog needs an object store (createCatalog options.store)');
   const workDir = config.workDir ?? options.workDir;
+  const databaseFile = config.databaseFile ?? options.databaseFile;
   return DuckDbCatalog.create({
     store,
     logger,
@@ -81,6 +84,7 @@ export async function createCatalog(config: CatalogConfig, options: CatalogOptio
     ...(config.metadataKey ? { metadataKey: config.metadataKey } : {}),
     ...(config.connections ? { connections: config.connections } : {}),
     ...(options.materializedTables ? { materializedTables: options.materializedTables } : {}),
+    ...(databaseFile ? { databaseFile } : {}),
   });
 }
 

@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startEdge } from '../../edge/node.ts';
-import { startInsights } from '../../insights/start.ts';
+import { ROLLUPS_MEMORY_LIMIT, rollupsFileOf, startInsights } from '../../insights/start.ts';
 import { createLoaderControlApp } from '../../loader/control-app.ts';
 import { startLoader } from '../../loader/start.ts';
 import { createCatalog, createEventBus, createObjectStore } from '../../shared/adapters.ts';
@@ -17,6 +17,7 @@ import { busOf, catalogOf, storeOf } from '../../shared/config/pipeline-config.t
 import { acquireDirectoryLock } from '../../shared/directory-lock.ts';
 import { createLogger, type Logger } from '../../shared/logger.ts';
 import { listenOnNode } from '../../shared/node-server.ts';
+import { rollupTableNames } from '../../shared/warehouse.ts';
 import type { Plan } from './plan.ts';
 
 export interface Running {
@@ -47,10 +48,21 @@ export async function startAll(p: Plan, log: Logger): Promise<Running> {
     onStop('bus', () => bus.close());
     const store = createObjectStore(storeOf(config));
     // One catalog for the loader (which registers) and insights (which queries): both see every change at once.
-    // Rollups are not copied into DuckDB tables here: in one process that loads every minute the
-    // copies are rebuilt on each load and grow the process (the soak test's flat-RSS check caught
-    // it); the standalone insights service keeps them.
-    const catalog = await createCatalog(catalogOf(config), { store, logger: logger('catalog') });
+    // The rollups are DuckDB tables in a file (as the standalone insights service keeps them): each
+    // load copies only the hours it wrote, a restart only what changed meanwhile, and the buffer
+    // pool's memory_limit keeps the process's size flat (the soak test checks it).
+    const catalogConfig = catalogOf(config);
+    const catalog = await createCatalog(
+      catalogConfig.kind === 'duckdb'
+        ? { ...catalogConfig, memoryLimit: catalogConfig.memoryLimit ?? ROLLUPS_MEMORY_LIMIT }
+        : catalogConfig,
+      {
+        store,
+        logger: logger('catalog'),
+        materializedTables: rollupTableNames(p.insights.tables),
+        databaseFile: rollupsFileOf(storeOf(config), dataDir),
+      },
+    );
     onStop('catalog', () => catalog.close());
     // Tables ensured: the dashboard asks for them before the first load has made them.
     const schedule = config.loader.cron !== 'off';

@@ -105,41 +105,280 @@ for (const [name, fixture] of [
 }
 
 describe('materialized tables', () => {
-  it('are DuckDB tables sorted by their first column, refreshed when a partition changes', async () => {
-    const fixture = await duckdbMaterialized();
-    const catalog = fixture.engine as DuckDbCatalog;
+  const columns = [
+    { name: 'project_id', type: 'STRING' as const },
+    { name: 'n', type: 'BIGINT' as const },
+  ];
+
+  /** A store, and catalogs over it that keep `mat_t` in `databaseFile`; every catalog opened is closed at the end. */
+  async function withStore(
+    run: (env: {
+      store: DirObjectStore;
+      open: (options?: { materialized?: boolean; refreshIntervalMs?: number }) => Promise<DuckDbCatalog>;
+      /** Writes `select` as the only file of hour `hour` under `dir` (default `t`) and registers it (a replay: setPartitionLocation). */
+      put: (catalog: DuckDbCatalog, hour: string, select: string, dir?: string) => Promise<void>;
+      databaseFile: string;
+    }) => Promise<void>,
+  ) {
+    const dirs = await tempDirs();
+    const store = new DirObjectStore({ root: dirs.data });
+    const databaseFile = join(dirs.root, 'keep', 'materialized.duckdb');
+    const opened: DuckDbCatalog[] = [];
+    const open = async ({ materialized = true, refreshIntervalMs = 0 } = {}) => {
+      const catalog = await DuckDbCatalog.create({
+        store,
+        workDir: dirs.work,
+        refreshIntervalMs,
+        ...(materialized ? { materializedTables: ['mat_t'], databaseFile } : {}),
+      });
+      opened.push(catalog);
+      return catalog;
+    };
+    const put = async (catalog: DuckDbCatalog, hour: string, select: string, dir = 't') => {
+      const key = `${dir}/dt=2026-11-25/hour=${hour}`;
+      await store.put(`${key}/f.parquet`, await parquetOf(select));
+      await catalog.setPartitionLocation('mat_t', {
+        values: { dt: '2026-11-25', hour },
+        location: store.location(key),
+      });
+    };
     try {
-      const columns = [
-        { name: 'project_id', type: 'STRING' as const },
-        { name: 'n', type: 'BIGINT' as const },
-      ];
+      await run({ store, open, put, databaseFile });
+    } finally {
+      for (const catalog of opened) await catalog.close();
+      await rm(dirs.root, { recursive: true, force: true });
+    }
+  }
+
+  const ensure = (catalog: DuckDbCatalog, store: DirObjectStore) =>
+    catalog.ensureTable({
+      name: 'mat_t',
+      columns,
+      partitionedBy: ['dt', 'hour'],
+      location: store.location('t'),
+    });
+  const rowsOf = async (catalog: DuckDbCatalog) =>
+    (await catalog.query('SELECT project_id, n, hour FROM mat_t ORDER BY hour, project_id, n')).map(
+      (r) => `${r.project_id}${r.n}@${r.hour}`,
+    );
+
+  it('are DuckDB tables in the attached file, the first load sorted by their first column', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const writer = await open({ materialized: false });
+      await ensure(writer, store);
+      await put(writer, '01', "SELECT 'b' AS project_id, 1::BIGINT AS n UNION ALL SELECT 'a', 2");
+      await put(writer, '02', "SELECT 'a' AS project_id, 3::BIGINT AS n");
+      const reader = await open();
+      expect(
+        await reader.query(
+          "SELECT database_name AS db, 'table' AS kind FROM duckdb_tables() WHERE table_name = 'mat_t' UNION ALL SELECT database_name, 'view' FROM duckdb_views() WHERE view_name = 'mat_t' ORDER BY kind",
+        ),
+      ).toEqual([
+        { db: 'materialized', kind: 'table' },
+        { db: 'memory', kind: 'view' },
+      ]);
+      // Storage order of a table copied whole: sorted by project, then partition.
+      const rows = await reader.query('SELECT project_id, n, hour FROM mat_t');
+      expect(rows.map((r) => `${r.project_id}${r.n}@${r.hour}`)).toEqual(['a2@01', 'a3@02', 'b1@01']);
+    });
+  });
+
+  it('copy only the partition that changed: the others are not read again', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const catalog = await open();
+      await ensure(catalog, store);
+      await put(catalog, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      await put(catalog, '02', "SELECT 'a' AS project_id, 2::BIGINT AS n");
+      expect(await rowsOf(catalog)).toEqual(['a1@01', 'a2@02']);
+      // Hour 01's file goes: copying the table whole would now lose its row.
+      await store.delete(['t/dt=2026-11-25/hour=01/f.parquet']);
+      await put(
+        catalog,
+        '02',
+        "SELECT 'a' AS project_id, 20::BIGINT AS n UNION ALL SELECT 'b', 21",
+        'replay',
+      );
+      expect(await rowsOf(catalog)).toEqual(['a1@01', 'a20@02', 'b21@02']);
+      // A partition touched (late data, addPartitions again) is relisted and copied again.
+      await store.put(
+        'replay/dt=2026-11-25/hour=02/g.parquet',
+        await parquetOf("SELECT 'c' AS project_id, 22::BIGINT AS n"),
+      );
+      await catalog.addPartitions('mat_t', [
+        {
+          values: { dt: '2026-11-25', hour: '02' },
+          location: store.location('replay/dt=2026-11-25/hour=02'),
+        },
+      ]);
+      expect(await rowsOf(catalog)).toEqual(['a1@01', 'a20@02', 'b21@02', 'c22@02']);
+    });
+  });
+
+  it('never show a partition half refreshed to a query running meanwhile', async () => {
+    await withStore(async ({ store, open, put }) => {
+      // Queries do not wait for the metadata (it is fresh for a minute): they run while a change is applied.
+      const catalog = await open({ refreshIntervalMs: 60_000 });
+      await ensure(catalog, store);
+      // Big enough that copying hour 02 takes a while: queries keep landing while it is refreshed.
+      for (const hour of ['01', '02', '03'])
+        await put(catalog, hour, "SELECT 'a' AS project_id, 1::BIGINT AS n FROM range(200000)");
+      const total = async () => (await catalog.query('SELECT sum(n) AS s FROM mat_t'))[0]?.s;
+      expect(await total()).toBe(600_000);
+      // Hour 02 replaced by files of the same sum but other rows, while queries run: a query that
+      // saw the partition's rows deleted but not yet inserted would count less.
+      let replacing = true;
+      const seen: unknown[] = [];
+      const reading = (async () => {
+        while (replacing) seen.push(await total());
+      })();
+      for (let i = 0; i < 4; i++) {
+        const [rows, n] = i % 2 === 0 ? [100_000, 2] : [200_000, 1];
+        await put(
+          catalog,
+          '02',
+          `SELECT 'a' AS project_id, ${n}::BIGINT AS n FROM range(${rows})`,
+          `replay${i}`,
+        );
+      }
+      replacing = false;
+      await reading;
+      expect(seen.length).toBeGreaterThan(4);
+      expect(new Set(seen)).toEqual(new Set([600_000]));
+    });
+  });
+
+  it('are refreshed while a long query of other tables runs: it neither waits for it nor holds it back', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const catalog = await open();
+      await ensure(catalog, store);
+      await put(catalog, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      const controller = new AbortController();
+      let settled = false;
+      const long = catalog
+        .query('SELECT count(*) AS n FROM range(1000000000000) a', [], { signal: controller.signal })
+        .finally(() => {
+          settled = true;
+        });
+      await put(catalog, '01', "SELECT 'a' AS project_id, 2::BIGINT AS n", 'replay');
+      expect(await rowsOf(catalog)).toEqual(['a2@01']);
+      expect(settled).toBe(false);
+      controller.abort();
+      await expect(long).rejects.toMatchObject({ code: 'cancelled' });
+    });
+  });
+
+  it('keep the rows they had when a refresh fails, and try it again at the next change', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const catalog = await open();
+      await ensure(catalog, store);
+      await put(catalog, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      await put(catalog, '02', "SELECT 'a' AS project_id, 2::BIGINT AS n");
+      // Hour 02 replaced by a file whose n cannot be read as BIGINT: the copy fails halfway,
+      // after its old rows were deleted, and the transaction gives them back.
+      await put(catalog, '02', "SELECT 'a' AS project_id, 'two' AS n", 'bad');
+      expect(await rowsOf(catalog)).toEqual(['a1@01', 'a2@02']);
+      await put(catalog, '02', "SELECT 'a' AS project_id, 3::BIGINT AS n", 'fixed');
+      expect(await rowsOf(catalog)).toEqual(['a1@01', 'a3@02']);
+    });
+  });
+
+  it('survive a restart: only the partitions that changed meanwhile are copied again', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const writer = await open({ materialized: false });
+      await ensure(writer, store);
+      await put(writer, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      await put(writer, '02', "SELECT 'a' AS project_id, 2::BIGINT AS n");
+      const first = await open();
+      expect(await rowsOf(first)).toEqual(['a1@01', 'a2@02']);
+      await first.close();
+      // While insights is down: hour 01's file is overwritten behind the catalog's back (so a copy
+      // made again would show it), and hour 02 is replayed.
+      await store.put(
+        't/dt=2026-11-25/hour=01/f.parquet',
+        await parquetOf("SELECT 'a' AS project_id, 100::BIGINT AS n"),
+      );
+      await put(writer, '02', "SELECT 'b' AS project_id, 3::BIGINT AS n", 'replay');
+      const second = await open();
+      expect(await rowsOf(second)).toEqual(['a1@01', 'b3@02']);
+    });
+  });
+
+  it('start afresh over another catalog at the same place (metadata deleted, revisions counted again)', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const writer = await open({ materialized: false });
+      await ensure(writer, store);
+      await put(writer, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      const first = await open();
+      expect(await rowsOf(first)).toEqual(['a1@01']);
+      await first.close();
+      await writer.close();
+      await store.delete(['_catalog/duckdb-catalog.json', 't/dt=2026-11-25/hour=01/f.parquet']);
+      const again = await open({ materialized: false });
+      await ensure(again, store);
+      // Same partition, same location, same revision numbers as before: only the catalog's id differs.
+      await put(again, '01', "SELECT 'z' AS project_id, 9::BIGINT AS n");
+      const second = await open();
+      expect(await rowsOf(second)).toEqual(['z9@01']);
+    });
+  });
+
+  it('go from the file when their table is dropped, at once and across a restart', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const catalog = await open();
+      await ensure(catalog, store);
+      await put(catalog, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      expect(await rowsOf(catalog)).toEqual(['a1@01']);
+      await catalog.dropTable('mat_t');
+      await expect(catalog.query('SELECT count(*) AS n FROM mat_t')).rejects.toMatchObject({
+        code: 'invalid_query',
+      });
+      const count = "SELECT count(*) AS n FROM duckdb_tables() WHERE table_name = 'mat_t'";
+      expect(await catalog.query(count)).toEqual([{ n: 0 }]);
+      await catalog.close();
+      const again = await open();
+      expect(await again.query(count)).toEqual([{ n: 0 }]);
+      // Created again, it starts empty.
+      await ensure(again, store);
+      expect(await rowsOf(again)).toEqual([]);
+    });
+  });
+
+  it('gain a column added to later files (schema evolution), older rows reading NULL', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const catalog = await open();
+      await ensure(catalog, store);
+      await put(catalog, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      expect(await rowsOf(catalog)).toEqual(['a1@01']);
       await catalog.ensureTable({
         name: 'mat_t',
-        columns,
+        columns: [...columns, { name: 'm', type: 'STRING' }],
         partitionedBy: ['dt', 'hour'],
-        location: fixture.store.location('t'),
+        location: store.location('t'),
       });
-      const add = async (hour: string, select: string) => {
-        await fixture.store.put(`t/dt=2026-11-25/hour=${hour}/f.parquet`, await parquetOf(select));
-        await catalog.addPartitions('mat_t', [
-          {
-            values: { dt: '2026-11-25', hour },
-            location: fixture.store.location(`t/dt=2026-11-25/hour=${hour}`),
-          },
-        ]);
-      };
-      await add('01', "SELECT 'b' AS project_id, 1::BIGINT AS n UNION ALL SELECT 'a', 2");
-      await add('02', "SELECT 'a' AS project_id, 3::BIGINT AS n");
-      const kinds = await catalog.query(
-        "SELECT table_name FROM duckdb_tables() WHERE table_name = 'mat_t' UNION ALL SELECT view_name FROM duckdb_views() WHERE view_name = 'mat_t'",
-      );
-      expect(kinds).toEqual([{ table_name: 'mat_t' }]);
-      // Storage order: sorted by project, then partition.
-      const rows = await catalog.query('SELECT project_id, n, hour FROM mat_t');
-      expect(rows.map((r) => `${r.project_id}${r.n}@${r.hour}`)).toEqual(['a2@01', 'a3@02', 'b1@01']);
-    } finally {
-      await fixture.cleanup(['mat_t']);
-    }
+      await put(catalog, '02', "SELECT 'a' AS project_id, 2::BIGINT AS n, 'x' AS m");
+      expect(await catalog.query('SELECT n, m FROM mat_t ORDER BY n')).toEqual([
+        { n: 1, m: null },
+        { n: 2, m: 'x' },
+      ]);
+      // And across a restart, from the file.
+      await catalog.close();
+      const again = await open();
+      expect(await again.query('SELECT n, m FROM mat_t ORDER BY n')).toEqual([
+        { n: 1, m: null },
+        { n: 2, m: 'x' },
+      ]);
+    });
+  });
+
+  it('fall back to a scratch copy when their file is already open, and answer the same', async () => {
+    await withStore(async ({ store, open, put }) => {
+      const first = await open();
+      await ensure(first, store);
+      await put(first, '01', "SELECT 'a' AS project_id, 1::BIGINT AS n");
+      const second = await open();
+      expect(await rowsOf(second)).toEqual(['a1@01']);
+      expect(await rowsOf(first)).toEqual(['a1@01']);
+    });
   });
 });
 

@@ -3,9 +3,12 @@
  * process): one-machine mode, and a second engine for insights. It keeps its
  * own metastore (duckdb-metadata.ts) in the object store and answers each
  * table with a view over the partitions' Parquet files (duckdb-views.ts) read
- * through a per-process farm (duckdb-read-farm.ts). Replacing a view is one
- * catalog transaction in DuckDB, so a partition's location swaps atomically
- * for readers. Rows come back in the format of row-format.ts, as from Hive.
+ * through a per-process farm (duckdb-read-farm.ts), or, for the
+ * `materializedTables` (the rollups), with a DuckDB table in a database file
+ * refreshed one changed partition at a time (duckdb-materialized.ts).
+ * Replacing a view, like a refresh, is one transaction in DuckDB, so a
+ * partition's location swaps atomically for readers. Rows come back in the
+ * format of row-format.ts, as from Hive.
  *
  * Another process's changes (the loader's) are picked up by re-reading the
  * metadata at most every `refreshIntervalMs` before a query.
@@ -13,14 +16,16 @@
  * The engine is sandboxed (duckdb-engine.ts) and `query` runs only SELECT
  * statements (duckdb-query.ts).
  *
- * Over 300 lines: the metadata cache, refresh and view replacement are one
- * state machine that both ports read; the pieces without that state already
- * live in the duckdb-*.ts files beside it.
+ * Over 300 lines: the metadata cache, refresh, view replacement and the
+ * materialized tables' bookkeeping are one state machine that both ports
+ * read; the pieces without that state already live in the duckdb-*.ts files
+ * beside it.
  */
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { Semaphore } from 'async-mutex';
 import pMap from 'p-map';
 import { CatalogError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
@@ -32,10 +37,11 @@ import type { QueryEngine, QueryOptions, Row, SqlValue } from '../query-engine.t
 import { SessionPool } from '../session-pool.ts';
 import { type DuckDbEngine, openDuckDbEngine } from './duckdb-engine.ts';
 import { duckdbLocation, storedLocation } from './duckdb-location.ts';
+import { MaterializedTables } from './duckdb-materialized.ts';
 import { type CatalogMetadata, MetadataFile, type StoredTable } from './duckdb-metadata.ts';
 import { runSelect } from './duckdb-query.ts';
 import { ReadFarm } from './duckdb-read-farm.ts';
-import { duckdbString, materializedTableSql, type SchemaGroup, viewSql } from './duckdb-views.ts';
+import { duckdbString, type SchemaGroup, viewSql } from './duckdb-views.ts';
 
 export interface DuckDbCatalogOptions {
   /** Holds the metadata object and, for remote locations, the partition files. */
@@ -56,11 +62,18 @@ export interface DuckDbCatalogOptions {
   /** DuckDB's memory_limit, e.g. '2GB'. */
   memoryLimit?: string;
   /**
-   * Tables (catalog names) kept as DuckDB tables, sorted by their first column,
-   * instead of views over their files: small, hot tables such as the rollups.
-   * Rebuilt whole when their partitions change (queries wait for that).
+   * Tables (catalog names) kept as DuckDB tables instead of views over their
+   * files: small, hot tables such as the rollups. A change copies only the
+   * partitions it touched, in one transaction (duckdb-materialized.ts).
    */
   materializedTables?: readonly string[];
+  /**
+   * The DuckDB database file that holds the materialized tables, kept across
+   * restarts: a start refreshes only the partitions that changed since. One
+   * process at a time (another, or a second catalog of this process, gets a
+   * scratch copy). Default: a file in the scratch directory, gone at close.
+   */
+  databaseFile?: string;
   logger?: Logger;
 }
 
@@ -71,6 +84,13 @@ interface PartitionFiles {
 }
 
 const LISTING_CONCURRENCY = 8;
+
+/** The parent of the scratch directories when the options name none. */
+export function defaultWorkDir(): string {
+  return join(tmpdir(), 'beacon-to-hive-duckdb');
+}
+/** More than queries can ever run at once (the pool's size): a commit waits for all, a query for none but a commit. */
+const QUERY_SLOTS = 1 << 20;
 
 export class DuckDbCatalog implements Metastore, QueryEngine {
   private readonly metadataFile: MetadataFile;
@@ -83,6 +103,12 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   private readonly queryTimeoutMs: number;
   private readonly logger: Logger | undefined;
   private readonly materializedTables: ReadonlySet<string>;
+  /** The materialized tables' database; null when there are none. */
+  private readonly materialized: MaterializedTables | null;
+  /** Matches SQL that names a materialized table (a word of it, quoted or not); null when there are none. */
+  private readonly materializedNames: RegExp | null;
+  /** Where the metadata lives, part of the identity the materialized file is kept for. */
+  private readonly metadataLocation: string;
 
   private metadata: CatalogMetadata = { format: 1, revision: 0, tables: {} };
   private metadataText: string | null = null;
@@ -93,6 +119,8 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
   /** Per table, the farm files of the current view and of the one before (still readable by queries in flight). */
   private readonly viewGenerations = new Map<string, { current: Set<string>; previous: Set<string> }>();
   private serialTail: Promise<unknown> = Promise.resolve();
+  /** Queries that read materialized tables take one slot each, their commits all of them (duckdb-materialized.ts says why). */
+  private readonly commitGate = new Semaphore(QUERY_SLOTS);
   private closed = false;
 
   private constructor(parts: {
@@ -101,10 +129,9 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     dataDirectories: string[];
   }) {
     const { options } = parts;
-    this.metadataFile = new MetadataFile(
-      options.store,
-      options.metadataKey ?? '_catalog/duckdb-catalog.json',
-    );
+    const metadataKey = options.metadataKey ?? '_catalog/duckdb-catalog.json';
+    this.metadataFile = new MetadataFile(options.store, metadataKey);
+    this.metadataLocation = duckdbLocation(options.store.location(metadataKey));
     this.engine = parts.engine;
     this.admin = parts.engine.admin;
     this.farm = new ReadFarm({ root: join(parts.engine.scratchDir, 'farm'), store: options.store });
@@ -113,6 +140,14 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     this.queryTimeoutMs = options.queryTimeoutMs ?? 60_000;
     this.logger = options.logger;
     this.materializedTables = new Set(options.materializedTables ?? []);
+    const names = [...this.materializedTables].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.materializedNames =
+      parts.engine.materialized && names.length > 0 ? new RegExp(`\\b(${names.join('|')})\\b`, 'i') : null;
+    this.materialized = parts.engine.materialized
+      ? new MaterializedTables(parts.engine.admin, (commit) =>
+          this.commitGate.runExclusive(commit, QUERY_SLOTS),
+        )
+      : null;
     this.pool = new SessionPool({
       max: options.connections ?? 4,
       create: () => this.engine.instance.connect(),
@@ -127,10 +162,14 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
       resolve(d),
     );
     const engine = await openDuckDbEngine({
-      workDir: options.workDir ?? join(tmpdir(), 'beacon-to-hive-duckdb'),
+      workDir: options.workDir ?? defaultWorkDir(),
       dataDirectories,
       threads: options.threads,
       memoryLimit: options.memoryLimit,
+      ...((options.materializedTables?.length ?? 0) > 0
+        ? { materializedFile: options.databaseFile ?? 'scratch' }
+        : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
     return new DuckDbCatalog({ options, engine, dataDirectories });
   }
@@ -208,7 +247,12 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     await this.refreshIfStale();
     const timeout = AbortSignal.timeout(this.queryTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const run = () => this.pool.use((connection) => runSelect(connection, sql, params, { signal, timeout }));
+    const select = () =>
+      this.pool.use((connection) => runSelect(connection, sql, params, { signal, timeout }));
+    // Only a query that names a materialized table waits for (and holds back) a commit: a long
+    // scan of raw events must not stall every refresh, and the queries queued behind it.
+    const run = () =>
+      this.materializedNames?.test(sql) ? this.commitGate.runExclusive(select, 1) : select();
     try {
       return await run();
     } catch (error) {
@@ -218,7 +262,9 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
       // relist every partition once and try again.
       this.logger?.warn({ err: error }, 'duckdb query hit an IO error; relisting partitions and retrying');
       await this.serial(async () => {
-        this.partitionFiles.clear();
+        // Materialized tables read no files at query time: only views are relisted.
+        for (const name of [...this.partitionFiles.keys()])
+          if (!this.isMaterialized(name)) this.partitionFiles.delete(name);
         await this.apply(this.metadata, this.metadataText ?? '');
       });
       return run();
@@ -303,10 +349,22 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     this.lastCheck = Date.now();
   }
 
-  /** Rebuilds the views of tables whose partitions changed, then drops views of tables that went away. */
+  /**
+   * Brings every table up to `metadata`: a view over files is rebuilt when
+   * its partitions changed, a materialized table refreshes just the changed
+   * partitions (duckdb-materialized.ts); tables gone are dropped.
+   */
   private async apply(metadata: CatalogMetadata, text: string): Promise<void> {
+    await this.reconcileMaterialized(metadata);
     for (const table of Object.values(metadata.tables)) {
-      const cached = this.partitionFiles.get(table.name) ?? new Map<string, PartitionFiles>();
+      const materialized = this.isMaterialized(table.name);
+      const columns = JSON.stringify(table.columns);
+      // A materialized table whose columns changed is copied afresh: its older
+      // rows need the new column (NULL, or the value of files that have it).
+      // Schema changes come with deployments, not with loads.
+      const rebuild = materialized && this.viewColumns.get(table.name) !== columns;
+      // A copy: it becomes the table's record only once the view or the refresh succeeded.
+      const cached = new Map<string, PartitionFiles>(rebuild ? [] : this.partitionFiles.get(table.name));
       const names = Object.keys(table.partitions).sort();
       const stale = names.filter((name) => {
         const partition = table.partitions[name]!;
@@ -314,7 +372,6 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         return !known || known.revision !== partition.revision || known.location !== partition.location;
       });
       const removed = [...cached.keys()].filter((name) => !table.partitions[name]);
-      const columns = JSON.stringify(table.columns);
       if (
         stale.length === 0 &&
         removed.length === 0 &&
@@ -332,17 +389,54 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
         { concurrency: LISTING_CONCURRENCY },
       );
       for (const name of removed) cached.delete(name);
+      const started = Date.now();
+      if (materialized) {
+        const files = stale.flatMap((name) => cached.get(name)?.files ?? []);
+        try {
+          await this.materialized!.refresh(table, {
+            rebuild,
+            changed: stale.map((name) => ({
+              name,
+              revision: table.partitions[name]!.revision,
+              location: table.partitions[name]!.location,
+            })),
+            removed,
+            groups: await this.schemaGroups(files),
+          });
+        } catch (error) {
+          // The transaction rolled back: the table answers as before. Its partitions stay
+          // unrecorded, so the next change (or restart) tries them again; queries keep working.
+          this.logger?.error(
+            { err: error, table: table.name, partitions: stale.length },
+            'duckdb materialized table could not be refreshed; it answers as before',
+          );
+          continue;
+        }
+      } else {
+        const files = names.flatMap((name) => cached.get(name)?.files ?? []);
+        await this.admin.run(viewSql(table, await this.schemaGroups(files)));
+      }
       this.partitionFiles.set(table.name, cached);
-      await this.rebuildView(
-        table,
-        names.flatMap((name) => cached.get(name)?.files ?? []),
-      );
       this.viewColumns.set(table.name, columns);
+      await this.retireFiles(
+        table.name,
+        [...cached.values()].flatMap((p) => p.files),
+      );
+      this.logger?.debug(
+        {
+          table: table.name,
+          partitions: stale.length,
+          removed: removed.length,
+          rebuild,
+          ms: Date.now() - started,
+        },
+        materialized ? 'duckdb table refreshed' : 'duckdb view rebuilt',
+      );
     }
     for (const name of [...this.viewGenerations.keys()]) {
       if (!metadata.tables[name]) {
-        const kind = this.materializedTables.has(name) ? 'TABLE' : 'VIEW';
-        await this.admin.run(`DROP ${kind} IF EXISTS ${duckdbIdentifier(name)}`);
+        if (this.isMaterialized(name)) await this.materialized!.drop(name);
+        else await this.admin.run(`DROP VIEW IF EXISTS ${duckdbIdentifier(name)}`);
         this.viewGenerations.delete(name);
         this.viewColumns.delete(name);
         this.partitionFiles.delete(name);
@@ -353,24 +447,49 @@ export class DuckDbCatalog implements Metastore, QueryEngine {
     this.lastCheck = Date.now();
   }
 
-  private async rebuildView(table: StoredTable, files: string[]): Promise<void> {
-    const groups = await this.schemaGroups(files);
-    const materialized = this.materializedTables.has(table.name);
-    const started = Date.now();
-    // A name is always the same kind within a process: the set is fixed at creation.
-    await this.admin.run(materialized ? materializedTableSql(table, groups) : viewSql(table, groups));
-    const generations = this.viewGenerations.get(table.name);
+  private isMaterialized(table: string): boolean {
+    return this.materialized !== null && this.materializedTables.has(table);
+  }
+
+  /**
+   * Takes what the materialized file already holds of this catalog as copied
+   * (a restart refreshes only the partitions that changed since), once per
+   * catalog identity; tables the catalog no longer has leave the file.
+   */
+  private async reconcileMaterialized(metadata: CatalogMetadata): Promise<void> {
+    if (this.materialized === null) return;
+    const held = await this.materialized.reconcile(`${this.metadataLocation}#${metadata.id ?? ''}`);
+    if (held === null) return;
+    for (const name of this.materializedTables) {
+      this.partitionFiles.delete(name);
+      this.viewColumns.delete(name);
+    }
+    for (const [name, table] of held) {
+      if (!this.materializedTables.has(name) || !metadata.tables[name]) {
+        await this.materialized.drop(name);
+        continue;
+      }
+      this.viewColumns.set(name, table.columns);
+      this.partitionFiles.set(
+        name,
+        new Map([...table.partitions].map(([partition, at]) => [partition, { ...at, files: [] }])),
+      );
+    }
+  }
+
+  /**
+   * Deletes the farm files of `table` that neither its current files nor the
+   * generation before name: a query in flight may still read the one before
+   * (a view's files; a materialized table's are read only by its refresh).
+   */
+  private async retireFiles(table: string, files: string[]): Promise<void> {
+    const generations = this.viewGenerations.get(table);
     const current = new Set(files);
     if (generations) {
-      // Files two views old are read by no query any more.
       const retired = [...generations.previous].filter((f) => !current.has(f) && !generations.current.has(f));
       await Promise.all(retired.map((f) => rm(f, { force: true })));
     }
-    this.viewGenerations.set(table.name, { current, previous: generations?.current ?? new Set() });
-    this.logger?.debug(
-      { table: table.name, files: files.length, materialized, ms: Date.now() - started },
-      materialized ? 'duckdb table rebuilt' : 'duckdb view rebuilt',
-    );
+    this.viewGenerations.set(table, { current, previous: generations?.current ?? new Set() });
   }
 
   /** The files grouped by their Parquet schema (one group unless a column was added since some were written). */

@@ -10,6 +10,7 @@
  * writer's additions in the common case; two processes writing in the same
  * instant can still lose one update, so one writer (the loader) is the rule.
  */
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { CatalogError } from '../../errors.ts';
 import type { ObjectStore } from '../../object-store/object-store.ts';
@@ -33,6 +34,12 @@ const tableSchema = z.object({
 
 const metadataSchema = z.object({
   format: z.literal(1),
+  /**
+   * Set at the first write: tells this catalog from another one stored at the
+   * same key later (data wiped, revisions counted again from 0), so a reader's
+   * copies of partitions (duckdb-materialized.ts) are not taken for current.
+   */
+  id: z.string().optional(),
   revision: z.number().int().nonnegative(),
   tables: z.record(z.string(), tableSchema),
 });
@@ -62,6 +69,7 @@ export class MetadataFile {
   }
 
   async write(metadata: CatalogMetadata): Promise<string> {
+    metadata.id ??= randomUUID();
     const text = `${JSON.stringify(metadata, null, 1)}\n`;
     await this.store.put(this.key, text, { contentType: 'application/json' });
     return text;

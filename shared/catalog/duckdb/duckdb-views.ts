@@ -4,7 +4,8 @@
  * columns taken from the farm paths (hive_partitioning) so filters on dt/hour
  * skip files unopened. A declared column that no file has yet reads as NULL,
  * as Hive does. A view reads the files at each query; a materialized table
- * (the catalog's `materializedTables`) copies them once per change.
+ * (the catalog's `materializedTables`, duckdb-materialized.ts) copies the
+ * rows of a partition's files once each time the partition changes.
  */
 import { duckdbIdentifier } from '../../sql/identifier.ts';
 import type { ColumnType } from '../metastore.ts';
@@ -65,7 +66,7 @@ function groupSelect(table: StoredTable, group: SchemaGroup | null): string {
  * that no file has yet reads as NULL, as Hive does. With no files it is empty
  * but typed, so queries still bind.
  */
-function tableSelect(table: StoredTable, groups: readonly SchemaGroup[]): string {
+export function tableSelect(table: StoredTable, groups: readonly SchemaGroup[]): string {
   if (groups.length === 0) return groupSelect(table, null);
   return groups.map((group) => groupSelect(table, group)).join(' UNION ALL ');
 }
@@ -75,16 +76,10 @@ export function viewSql(table: StoredTable, groups: readonly SchemaGroup[]): str
   return `CREATE OR REPLACE VIEW ${duckdbIdentifier(table.name)} AS ${tableSelect(table, groups)}`;
 }
 
-/**
- * CREATE OR REPLACE TABLE for `table`: its rows copied into DuckDB's own
- * storage, sorted by its first column (a rollup's project_id) then the
- * partitions, so a query for one project reads only that project's row
- * groups (min/max statistics) and binds no files at all.
- */
-export function materializedTableSql(table: StoredTable, groups: readonly SchemaGroup[]): string {
-  const order = [table.columns[0]?.name, ...table.partitionedBy]
+/** The columns a materialized copy of `table` is stored in order of: its first column (a rollup's project_id), then the partitions. */
+export function storageOrder(table: StoredTable): string {
+  return [table.columns[0]?.name, ...table.partitionedBy]
     .filter((c): c is string => c !== undefined)
     .map(duckdbIdentifier)
     .join(', ');
-  return `CREATE OR REPLACE TABLE ${duckdbIdentifier(table.name)} AS SELECT * FROM (${tableSelect(table, groups)}) t ORDER BY ${order}`;
 }
