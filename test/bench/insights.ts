@@ -242,6 +242,15 @@ async function measureQueries(engine: Engine, lastDay: number): Promise<Stat[]> 
     cached: appFor(engine.catalog, engine.dialect, engine.tables, engine.projects, true, true),
   };
   const stats: Stat[] = [];
+  // A warm process (the goal's terms): one untimed pass of the 7-day page for one project first, so
+  // the first read of each rollup column from the rollups' database file is not a sample.
+  const warmFrom = new Date(lastDay - 7 * DAY).toISOString().slice(0, 10);
+  const warmTo = new Date(lastDay).toISOString().slice(0, 10);
+  for (const path of Object.values({
+    ...measuredQueries(warmFrom, warmTo, 'hour'),
+    ...measuredQueries(warmFrom, warmTo, 'day'),
+  }))
+    await timed(apps.rollups, bulkProjectId(1), path);
   for (const days of [7, 30].filter((d) => d <= opts.days)) {
     const where = { engine: engine.name, events: engine.events, days };
     const from = new Date(lastDay - days * DAY).toISOString().slice(0, 10);
