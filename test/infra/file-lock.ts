@@ -4,7 +4,8 @@
  * machine, so `npm test` in two shells must not start two stacks on the same ports.
  * The file holds the owner's pid: a lock left by a dead process is taken over.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isProcessAlive } from './java-process.ts';
 
@@ -22,6 +23,8 @@ export async function withFileLock<T>(
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let told = false;
+  // The lock sits beside what it guards, whose folder a fresh cache does not have yet.
+  await mkdir(dirname(path), { recursive: true });
   for (;;) {
     try {
       const handle = await open(path, 'wx');
