@@ -5,7 +5,7 @@
  * JS from the seeded facts (fixtures/reference-answers.ts). The same cases
  * run on HiveServer2 in engines.integration.test.ts.
  */
-import { mkdtemp, readdir, rename } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -201,28 +201,48 @@ describe('audience, visits and goals on DuckDB', () => {
     });
   });
 
-  it('answers visits from raw events while hours of the rollup predate its per-visit columns', async () => {
-    // A warehouse loaded before the columns existed: one hour's sessions_hourly object rewritten
-    // without them, read by a freshly opened catalog (as a restarted insights would).
+  /**
+   * A warehouse loaded before sessions_hourly had its page-view columns: the objects whose path
+   * contains `part` rewritten without them, read by a freshly opened catalog (as a restarted
+   * insights would).
+   */
+  async function catalogWithoutVisitColumns(part: string, table?: 'table too'): Promise<Catalog> {
     const root = warehouse.storeRoot ?? '';
-    const [file] = (await readdir(root, { recursive: true })).filter(
-      (name) => name.includes('sessions_hourly/dt=2026-11-21/hour=15/') && name.endsWith('.parquet'),
+    if (table) {
+      // The table as the earlier loader registered it: the catalog's columns without them either.
+      const key = join(root, '_catalog', 'duckdb-catalog.json');
+      const metadata = JSON.parse(await readFile(key, 'utf8')) as {
+        tables: Record<string, { columns: { name: string }[] }>;
+      };
+      const stored = metadata.tables[warehouse.tables.sessionsHourly];
+      expect(stored).toBeDefined();
+      if (stored) stored.columns = stored.columns.filter((c) => !/^(entry|exit)_/.test(c.name));
+      await writeFile(key, JSON.stringify(metadata));
+    }
+    const files = (await readdir(root, { recursive: true })).filter(
+      (name) => name.includes(part) && name.endsWith('.parquet'),
     );
-    expect(file).toBeDefined();
-    const path = join(root, file ?? '');
+    expect(files.length).toBeGreaterThan(0);
     const db = await DuckDBInstance.create(':memory:');
     const connection = await db.connect();
-    await connection.run(
-      `COPY (SELECT project_id, visitor_id, first_second, last_second, events, pageviews FROM read_parquet('${path}')) TO '${path}.old' (FORMAT parquet)`,
-    );
+    for (const file of files) {
+      const path = join(root, file);
+      await connection.run(
+        `COPY (SELECT project_id, visitor_id, first_second, last_second, events, pageviews FROM read_parquet('${path}')) TO '${path}.old' (FORMAT parquet)`,
+      );
+      await rename(`${path}.old`, path);
+    }
     connection.closeSync();
     db.closeSync();
-    await rename(`${path}.old`, path);
-    const catalog = await DuckDbCatalog.create({
+    return DuckDbCatalog.create({
       store: new DirObjectStore({ root }),
       workDir: await mkdtemp(join(tmpdir(), 'audience-old-')),
       refreshIntervalMs: 0,
     });
+  }
+
+  it('answers visits from raw events while hours of the rollup predate its per-visit columns', async () => {
+    const catalog = await catalogWithoutVisitColumns('sessions_hourly/dt=2026-11-21/hour=15/');
     try {
       const old = appOver(catalog, true);
       const rq = `from=2026-11-21T14:00:00Z&to=2026-11-21T17:00:00Z`;
@@ -247,27 +267,7 @@ describe('audience, visits and goals on DuckDB', () => {
   it('answers visits from raw events, not a 502, while no hour of the rollup has its per-visit columns', async () => {
     // An insights process upgraded before the loader's first run of this version: the table itself
     // lacks the columns, so the rollup query cannot even be bound; the raw query answers.
-    const root = warehouse.storeRoot ?? '';
-    const files = (await readdir(root, { recursive: true })).filter(
-      (name) => name.includes('sessions_hourly/') && name.endsWith('.parquet'),
-    );
-    expect(files.length).toBeGreaterThan(1);
-    const db = await DuckDBInstance.create(':memory:');
-    const connection = await db.connect();
-    for (const file of files) {
-      const path = join(root, file);
-      await connection.run(
-        `COPY (SELECT project_id, visitor_id, first_second, last_second, events, pageviews FROM read_parquet('${path}')) TO '${path}.old' (FORMAT parquet)`,
-      );
-      await rename(`${path}.old`, path);
-    }
-    connection.closeSync();
-    db.closeSync();
-    const catalog = await DuckDbCatalog.create({
-      store: new DirObjectStore({ root }),
-      workDir: await mkdtemp(join(tmpdir(), 'audience-none-')),
-      refreshIntervalMs: 0,
-    });
+    const catalog = await catalogWithoutVisitColumns('sessions_hourly/', 'table too');
     try {
       const old = appOver(catalog, true);
       for (const dimension of ['source', 'entry_page', 'exit_page'] as const) {
